@@ -1,0 +1,1 @@
+"""The Rasa project (domain, NLU and dialogue data) and its custom actions (``bot.actions``)."""

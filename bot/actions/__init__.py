@@ -1,0 +1,1 @@
+"""Custom actions, one small module per feature; ``rasa_sdk`` registers every submodule's actions."""

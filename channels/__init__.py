@@ -1,0 +1,1 @@
+"""The FastAPI gateway: channel adapters (web, Telegram, WeChat), the Rasa client, handoff and staff console."""

@@ -1,0 +1,24 @@
+"""FastAPI dependencies as named aliases: routes ask for what they need, tests override it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from channels.conversation import ConversationService
+from channels.settings import GatewaySettings
+
+
+def get_conversations(request: Request) -> ConversationService:
+    service: ConversationService = request.app.state.conversations
+    return service
+
+
+def get_app_settings(request: Request) -> GatewaySettings:
+    settings: GatewaySettings = request.app.state.settings
+    return settings
+
+
+ConversationsDep = Annotated[ConversationService, Depends(get_conversations)]
+SettingsDep = Annotated[GatewaySettings, Depends(get_app_settings)]

@@ -1,0 +1,95 @@
+"""The shared message model of every channel, and the translation of Rasa's REST output into it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+Priority = Literal["urgent", "high", "normal"]
+
+
+class Button(BaseModel):
+    title: str
+    payload: str
+
+
+class CitationOut(BaseModel):
+    doc_id: str
+    doc_no: str | None
+    title: str
+    issuer: str | None = None
+    issued: str | None = None
+
+
+class Reply(BaseModel):
+    text: str
+    buttons: list[Button] = Field(default_factory=list)
+    citations: list[CitationOut] = Field(default_factory=list)
+
+
+class HandoffOut(BaseModel):
+    ticket_id: str
+    priority: Priority
+
+
+class ChatResponse(BaseModel):
+    """Contract 3 of ARCHITECTURE.md."""
+
+    replies: list[Reply] = Field(min_length=1)
+    handoff: HandoffOut | None = None
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    channel: str
+    sender_id: str
+    text: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def conversation_id(self) -> str:
+        """One conversation per (channel, user)."""
+        return f"{self.channel}:{self.sender_id}"
+
+
+@dataclass(frozen=True)
+class HandoffSignal:
+    """The bot asked for a person (user request, crisis, repeated failure, a screening result)."""
+
+    reason: str
+    priority: Priority
+    summary: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class BotTurn:
+    replies: list[Reply]
+    handoff: HandoffOut | None = None
+    signal: HandoffSignal | None = None
+
+
+def from_rasa(messages: list[dict[str, Any]]) -> tuple[list[Reply], HandoffSignal | None]:
+    """Rasa's REST messages → replies. A ``custom`` payload follows the text of the same utterance:
+    its citations attach to that text; a handoff in it becomes the turn's handoff signal."""
+    replies: list[Reply] = []
+    signal: HandoffSignal | None = None
+    for msg in messages:
+        text = msg.get("text")
+        if isinstance(text, str) and text.strip():
+            buttons = [Button(title=str(b.get("title", "")), payload=str(b.get("payload", "")))
+                       for b in msg.get("buttons") or [] if isinstance(b, dict) and b.get("title")]
+            replies.append(Reply(text=text, buttons=buttons))
+        custom = msg.get("custom")
+        if not isinstance(custom, dict):
+            continue
+        citations = custom.get("citations")
+        if citations and replies:
+            replies[-1].citations.extend(CitationOut.model_validate(c) for c in citations)
+        handoff = custom.get("handoff")
+        if isinstance(handoff, dict):
+            priority = handoff.get("priority") if handoff.get("priority") in ("urgent", "high", "normal") else "normal"
+            signal = HandoffSignal(str(handoff.get("reason", "unknown")), priority,  # type: ignore[arg-type]
+                                   dict(handoff.get("summary") or {}))
+    return replies, signal

@@ -1,0 +1,47 @@
+"""``python -m knowledge_base validate [--root DIR] [--json]``: check every knowledge-base file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from knowledge_base import KB_ROOT
+from knowledge_base.loader import KnowledgeBaseError, load_knowledge_base
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m knowledge_base")
+    sub = parser.add_subparsers(dest="command", required=True)
+    validate = sub.add_parser("validate", help="validate documents, referrals, eligibility rules and eval sets")
+    validate.add_argument("--root", type=Path, default=KB_ROOT)
+    validate.add_argument("--json", action="store_true", help="print a JSON report")
+    args = parser.parse_args(argv)
+
+    try:
+        kb = load_knowledge_base(args.root, with_eval=True)
+    except KnowledgeBaseError as exc:
+        if args.json:
+            print(json.dumps({"ok": False, "problems": exc.problems}, ensure_ascii=False, indent=2))
+        else:
+            print(f"knowledge base INVALID ({len(exc.problems)} problem(s)):", file=sys.stderr)
+            for problem in exc.problems:
+                print(f"  - {problem}", file=sys.stderr)
+        return 1
+    report = {
+        "ok": True,
+        "documents": len(kb.documents),
+        "referrals": len(kb.referrals),
+        "eval_questions": len(kb.eval_set.questions) if kb.eval_set else 0,
+        "out_of_scope_questions": len(kb.out_of_scope.questions) if kb.out_of_scope else 0,
+    }
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        print("knowledge base OK: " + ", ".join(f"{k}={v}" for k, v in report.items() if k != "ok"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,225 @@
+"""Hybrid search: dense and BM25 rankings over passages and question variants, fused per document."""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from retrieval.chunking import Chunk
+from retrieval.citations import Citation, DocInfo, cite
+from retrieval.embedder import Embedder
+from retrieval.fusion import dedupe, reciprocal_rank_fusion
+from retrieval.normalize import normalize
+from retrieval.store import LoadedIndex, load_index
+from retrieval.synonyms import Synonyms
+from retrieval.tokenizer import Tokenizer
+
+Mode = Literal["hybrid", "dense", "sparse"]
+CANDIDATES = 100
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which documents may answer. Superseded documents only when asked for history."""
+
+    scopes: frozenset[str] | None = None
+    audience: str | None = None
+    include_superseded: bool = False
+
+    def allows(self, doc: DocInfo) -> bool:
+        if doc.status == "superseded" and not self.include_superseded:
+            return False
+        if self.scopes is not None and doc.scope not in self.scopes:
+            return False
+        return self.audience is None or self.audience in doc.audience
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Logistic confidence over two signals; fitted by ``python -m retrieval calibrate``.
+
+    ``cosine``: best cosine between the query and any unit of the top document (dense evidence);
+    ``agreement``: the top document's fused score relative to a document ranked first everywhere.
+    """
+
+    bias: float = -14.0
+    w_cosine: float = 16.0
+    w_agreement: float = 4.0
+    threshold: float = 0.5
+
+    def confidence(self, cosine: float, agreement: float) -> float:
+        z = self.bias + self.w_cosine * cosine + self.w_agreement * agreement
+        return 1.0 / (1.0 + math.exp(-z))
+
+
+@dataclass(frozen=True)
+class DocHit:
+    doc: DocInfo
+    chunk: Chunk
+    score: float
+    cosine: float
+    sources: tuple[str, ...]
+
+    @property
+    def citation(self) -> Citation:
+        return cite(self.doc, self.chunk.heading)
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: str
+    hits: tuple[DocHit, ...]
+    confidence: float
+    found: bool
+    extra_terms: tuple[str, ...] = field(default=())
+
+
+class Retriever:
+    """Loads one index and answers queries; ``reload()`` swaps in a newer index without a restart.
+
+    Usage example::
+
+        retriever = Retriever(Path("var/index"), SentenceTransformerEmbedder(), JiebaTokenizer())
+        retriever.warm_up()
+        result = retriever.search("什么是事实无人抚养儿童", top_k=5)
+        if result.found:
+            print(result.hits[0].citation.label)
+    """
+
+    def __init__(
+        self,
+        index_root: Path,
+        embedder: Embedder,
+        tokenizer: Tokenizer,
+        *,
+        synonyms: Synonyms | None = None,
+        calibration: Calibration = Calibration(),
+        rrf_k: int = 60,
+    ) -> None:
+        self._root = index_root
+        self._embedder = embedder
+        self._tokenizer = tokenizer
+        self._synonyms = synonyms
+        self.calibration = calibration
+        self._rrf_k = rrf_k
+        self._index: LoadedIndex | None = None
+        self._lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        if self._index is None:
+            self.reload()
+
+    def reload(self) -> LoadedIndex:
+        """Load the index ``current`` points at; the previous one serves until the new one is ready."""
+        warm = getattr(self._tokenizer, "warm_up", None)
+        if warm:
+            warm()
+        self._embedder.warm_up()
+        if self._synonyms is None:
+            self._synonyms = Synonyms.load()
+        index = load_index(self._root, self._tokenizer)
+        if index.meta["model"] != self._embedder.name:
+            raise ValueError(f"index built with {index.meta['model']!r}, embedder is {self._embedder.name!r}")
+        with self._lock:
+            self._index = index
+        return index
+
+    @property
+    def index(self) -> LoadedIndex:
+        if self._index is None:
+            raise RuntimeError("Retriever.warm_up() was not called")
+        return self._index
+
+    @property
+    def ready(self) -> bool:
+        return self._index is not None
+
+    def search(
+        self, query: str, top_k: int = 5, *, filters: Filters = Filters(), mode: Mode = "hybrid"
+    ) -> SearchResult:
+        index = self.index
+        text = normalize(query)
+        extra = tuple(self._synonyms.expand(text)) if self._synonyms else ()
+        qvec = self._embedder.encode([text])
+        allowed = {d for d, info in index.docs.items() if filters.allows(info)}
+
+        dense_scores, dense_pos = index.dense.search(qvec, CANDIDATES)
+        dense = [(int(p), float(s)) for p, s in zip(dense_pos[0], dense_scores[0], strict=True) if p >= 0]
+        sparse = index.sparse.search(text, CANDIDATES, extra) if mode != "dense" else []
+        if mode == "sparse":
+            dense_for_rank: list[tuple[int, float]] = []
+        else:
+            dense_for_rank = dense
+
+        rankings = {
+            "dense_passage": self._doc_ranking(index, dense_for_rank, allowed, "passage"),
+            "dense_variant": self._doc_ranking(index, dense_for_rank, allowed, "variant"),
+            "sparse_passage": self._doc_ranking(index, sparse, allowed, "passage"),
+            "sparse_variant": self._doc_ranking(index, sparse, allowed, "variant"),
+        }
+        fused = reciprocal_rank_fusion({k: v for k, v in rankings.items() if v}, k=self._rrf_k)
+        best_cos = self._best_cosine_by_doc(index, dense, allowed)
+        hits = []
+        for doc_id, score in fused[:top_k]:
+            chunk = self._best_passage(index, doc_id, dense, sparse, qvec[0])
+            sources = tuple(name for name, ranking in rankings.items() if doc_id in ranking[:10])
+            hits.append(DocHit(index.docs[doc_id], chunk, score, best_cos.get(doc_id, 0.0), sources))
+        confidence = self._confidence(hits, n_lists=sum(1 for r in rankings.values() if r) or 1)
+        return SearchResult(query, tuple(hits), confidence, bool(hits) and confidence >= self.calibration.threshold,
+                            extra)
+
+    def _confidence(self, hits: list[DocHit], n_lists: int) -> float:
+        if not hits:
+            return 0.0
+        top = hits[0]
+        perfect = 4 / (self._rrf_k + 1)  # ranked first in all four lists
+        return self.calibration.confidence(top.cosine, top.score / perfect)
+
+    @staticmethod
+    def _doc_ranking(
+        index: LoadedIndex, ranked: Iterable[tuple[int, float]], allowed: set[str], kind: str
+    ) -> list[str]:
+        docs = []
+        for pos, _ in ranked:
+            chunk = index.chunks[pos]
+            is_passage = chunk.kind == "passage"
+            if chunk.doc_id in allowed and is_passage == (kind == "passage"):
+                docs.append(chunk.doc_id)
+        return dedupe(docs)
+
+    @staticmethod
+    def _best_cosine_by_doc(
+        index: LoadedIndex, dense: list[tuple[int, float]], allowed: set[str]
+    ) -> dict[str, float]:
+        best: dict[str, float] = {}
+        for pos, score in dense:
+            doc_id = index.chunks[pos].doc_id
+            if doc_id in allowed and score > best.get(doc_id, -1.0):
+                best[doc_id] = score
+        return best
+
+    def _best_passage(
+        self,
+        index: LoadedIndex,
+        doc_id: str,
+        dense: list[tuple[int, float]],
+        sparse: list[tuple[int, float]],
+        qvec: np.ndarray,
+    ) -> Chunk:
+        """The passage of ``doc_id`` ranked best by fusing its dense and BM25 passage ranks."""
+        def passages(ranked: list[tuple[int, float]]) -> list[int]:
+            return [p for p, _ in ranked if index.chunks[p].doc_id == doc_id and index.chunks[p].kind == "passage"]
+
+        fused = reciprocal_rank_fusion({"dense": passages(dense), "sparse": passages(sparse)}, k=self._rrf_k)
+        if fused:
+            return index.chunks[fused[0][0]]
+        # Found only through a question variant: take the passage of that document closest to the query.
+        positions = [i for i, c in enumerate(index.chunks) if c.doc_id == doc_id and c.kind == "passage"]
+        scores = np.asarray(index.vectors[positions]) @ qvec
+        return index.chunks[positions[int(np.argmax(scores))]]
