@@ -63,7 +63,7 @@ def build_services(kb_dir: Path | None = None) -> Services:
     from retrieval.runtime import make_retriever
     from retrieval.settings import RetrievalSettings
 
-    settings = RetrievalSettings() if kb_dir is None else RetrievalSettings(kb_dir=kb_dir)
+    settings = RetrievalSettings() if kb_dir is None else RetrievalSettings(kb_dir=kb_dir)  # type: ignore[call-arg]
     retriever = make_retriever(settings)
     retriever.warm_up()
     return Services(retriever=retriever, kb=load_knowledge_base(settings.kb_dir))

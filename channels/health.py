@@ -43,7 +43,7 @@ async def healthz(request: Request) -> JSONResponse:
     (_, rasa), actions = await asyncio.gather(_rasa(state.rasa), _actions(state.actions_http, timeout))
     parts: dict[str, Any] = {"rasa": rasa, **actions}
     failing = [name for name, status in parts.items() if status != "ok"]
-    body = {"status": "ok" if not failing else "unavailable", "parts": parts}
+    body: dict[str, Any] = {"status": "ok" if not failing else "unavailable", "parts": parts}
     if failing:
         body["failing"] = failing
     return JSONResponse(body, status_code=200 if not failing else 503)

@@ -28,4 +28,4 @@ class GatewaySettings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> GatewaySettings:
-    return GatewaySettings()
+    return GatewaySettings()  # type: ignore[call-arg]  # values come from the environment

@@ -114,13 +114,13 @@ def main(argv: list[str] | None = None) -> int:
     p_bench.add_argument("--write", action="store_true", help="update the section in docs/benchmarks.md")
 
     args = parser.parse_args(argv)
-    settings = RetrievalSettings()
+    settings = RetrievalSettings()  # type: ignore[call-arg]  # values come from the environment
     if args.command == "build":
         return cmd_build(args, settings)
     if args.command == "bench":
         from retrieval.bench import run_bench
 
-        return run_bench(settings, args)
+        return int(run_bench(settings, args))
 
     from retrieval.runtime import make_retriever
     from retrieval.store import IndexNotFoundError

@@ -49,6 +49,7 @@ class DocInfo:
     issued: str | None
     effective: str | None
     status: str
+    amended_by: tuple[str, ...]
     superseded_by: str | None
     scope: str
     audience: tuple[str, ...]
@@ -56,7 +57,8 @@ class DocInfo:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> DocInfo:
-        return cls(**{**data, "articles": tuple(data["articles"]), "audience": tuple(data["audience"])})
+        return cls(**{**data, "articles": tuple(data["articles"]), "audience": tuple(data["audience"]),
+                      "amended_by": tuple(data["amended_by"])})
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -25,10 +25,10 @@ class Corpus:
     docs: tuple[DocInfo, ...]
     chunks: tuple[Chunk, ...]
 
-    def fingerprint(self, model: str, params: ChunkingParams) -> str:
+    def fingerprint(self, model: str, params: ChunkingParams, negatives: tuple[str, ...] = ()) -> str:
         """Changes whenever anything that ends up in the index changes."""
         h = hashlib.sha256()
-        h.update(json.dumps([model, params.__dict__], sort_keys=True).encode())
+        h.update(json.dumps([model, params.__dict__, list(negatives)], sort_keys=True, ensure_ascii=False).encode())
         for doc in self.docs:
             h.update(json.dumps(doc.to_json(), sort_keys=True, ensure_ascii=False).encode())
         for chunk in self.chunks:
@@ -41,6 +41,7 @@ def doc_info(doc: PolicyDocument) -> DocInfo:
     return DocInfo(
         doc_id=m.id, title=m.title, source_title=m.source_title, doc_no=m.doc_no, law=m.law,
         articles=m.articles, issuer=m.issuer, issued=m.issued, effective=m.effective, status=m.status,
+        amended_by=m.amended_by,
         superseded_by=m.superseded_by, scope=m.scope, audience=m.audience, summary=m.summary,
     )
 

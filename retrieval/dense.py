@@ -32,6 +32,7 @@ class DenseIndex:
         ef_search: int = 96,
     ) -> DenseIndex:
         n, dim = vectors.shape
+        index: Any
         if n >= hnsw_threshold:
             index = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
             index.hnsw.efConstruction = ef_construction

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from knowledge_base.loader import load_knowledge_base
 from retrieval.corpus import build_corpus
+from retrieval.domain import load_training
 from retrieval.embedder import Embedder, SentenceTransformerEmbedder
 from retrieval.searcher import Calibration, Retriever
 from retrieval.settings import RetrievalSettings
@@ -48,4 +49,5 @@ def build(
         hnsw_threshold=settings.hnsw_threshold,
         force=force,
         progress=progress,
+        training=load_training(),
     )

@@ -16,12 +16,21 @@ from retrieval.citations import Citation, DocInfo, cite
 from retrieval.embedder import Embedder
 from retrieval.fusion import dedupe, reciprocal_rank_fusion
 from retrieval.normalize import normalize
+from retrieval.references import referenced_documents
 from retrieval.store import LoadedIndex, load_index
 from retrieval.synonyms import Synonyms
 from retrieval.tokenizer import Tokenizer
 
 Mode = Literal["hybrid", "dense", "sparse"]
 CANDIDATES = 100
+# Weights of the ranked lists in the fusion (tuned on the development set, see docs/benchmarks.md).
+DEFAULT_WEIGHTS = {
+    "dense_passage": 1.0,
+    "dense_variant": 1.0,
+    "sparse_passage": 1.0,
+    "sparse_variant": 0.5,
+    "reference": 1.0,
+}
 
 
 @dataclass(frozen=True)
@@ -41,21 +50,39 @@ class Filters:
 
 
 @dataclass(frozen=True)
-class Calibration:
-    """Logistic confidence over two signals; fitted by ``python -m retrieval calibrate``.
+class Signals:
+    """What the "not found" decision looks at, for the top document of a search.
 
     ``cosine``: best cosine between the query and any unit of the top document (dense evidence);
-    ``agreement``: the top document's fused score relative to a document ranked first everywhere.
+    ``agreement``: the top document's fused score relative to one ranked first in every list;
+    ``unknown``: share of the question's words that occur nowhere in the corpus;
+    ``domain``: the in-domain classifier's probability that the question is about child protection.
     """
+
+    cosine: float
+    agreement: float
+    unknown: float
+    domain: float
+
+    def as_tuple(self) -> tuple[float, float, float, float]:
+        return self.cosine, self.agreement, self.unknown, self.domain
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Logistic confidence over the signals; fitted by ``python -m retrieval calibrate``."""
 
     bias: float = -14.0
     w_cosine: float = 16.0
     w_agreement: float = 4.0
+    w_unknown: float = 0.0
+    w_domain: float = 0.0
     threshold: float = 0.5
 
-    def confidence(self, cosine: float, agreement: float) -> float:
-        z = self.bias + self.w_cosine * cosine + self.w_agreement * agreement
-        return 1.0 / (1.0 + math.exp(-z))
+    def confidence(self, signals: Signals) -> float:
+        z = (self.bias + self.w_cosine * signals.cosine + self.w_agreement * signals.agreement
+             + self.w_unknown * signals.unknown + self.w_domain * signals.domain)
+        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 
 
 @dataclass(frozen=True)
@@ -78,6 +105,7 @@ class SearchResult:
     confidence: float
     found: bool
     extra_terms: tuple[str, ...] = field(default=())
+    signals: Signals | None = None
 
 
 class Retriever:
@@ -101,6 +129,8 @@ class Retriever:
         synonyms: Synonyms | None = None,
         calibration: Calibration = Calibration(),
         rrf_k: int = 60,
+        weights: dict[str, float] | None = None,
+        known_question: tuple[float, float] = (0.95, 0.04),
     ) -> None:
         self._root = index_root
         self._embedder = embedder
@@ -108,6 +138,8 @@ class Retriever:
         self._synonyms = synonyms
         self.calibration = calibration
         self._rrf_k = rrf_k
+        self.weights = dict(DEFAULT_WEIGHTS if weights is None else weights)
+        self._known_question = known_question
         self._index: LoadedIndex | None = None
         self._lock = threading.Lock()
 
@@ -145,13 +177,15 @@ class Retriever:
     ) -> SearchResult:
         index = self.index
         text = normalize(query)
-        extra = tuple(self._synonyms.expand(text)) if self._synonyms else ()
+        # Keyword search needs the documents' words; the embedding model copes with everyday ones.
+        keywords = self._synonyms.rewrite(text) if self._synonyms else text
+        extra = tuple(self._synonyms.expand(keywords)) if self._synonyms else ()
         qvec = self._embedder.encode([text])
         allowed = {d for d, info in index.docs.items() if filters.allows(info)}
 
         dense_scores, dense_pos = index.dense.search(qvec, CANDIDATES)
         dense = [(int(p), float(s)) for p, s in zip(dense_pos[0], dense_scores[0], strict=True) if p >= 0]
-        sparse = index.sparse.search(text, CANDIDATES, extra) if mode != "dense" else []
+        sparse = index.sparse.search(keywords, CANDIDATES, extra) if mode != "dense" else []
         if mode == "sparse":
             dense_for_rank: list[tuple[int, float]] = []
         else:
@@ -163,23 +197,64 @@ class Retriever:
             "sparse_passage": self._doc_ranking(index, sparse, allowed, "passage"),
             "sparse_variant": self._doc_ranking(index, sparse, allowed, "variant"),
         }
-        fused = reciprocal_rank_fusion({k: v for k, v in rankings.items() if v}, k=self._rrf_k)
+        if mode == "hybrid":
+            rankings["reference"] = [
+                d for d in referenced_documents(text, index.docs.values()) if d in allowed
+            ]
+        fused = reciprocal_rank_fusion({k: v for k, v in rankings.items() if v}, k=self._rrf_k,
+                                       weights=self.weights)
+        if mode == "hybrid":
+            fused = self._promote_known_question(index, dense, allowed, fused)
         best_cos = self._best_cosine_by_doc(index, dense, allowed)
         hits = []
         for doc_id, score in fused[:top_k]:
             chunk = self._best_passage(index, doc_id, dense, sparse, qvec[0])
             sources = tuple(name for name, ranking in rankings.items() if doc_id in ranking[:10])
             hits.append(DocHit(index.docs[doc_id], chunk, score, best_cos.get(doc_id, 0.0), sources))
-        confidence = self._confidence(hits, n_lists=sum(1 for r in rankings.values() if r) or 1)
-        return SearchResult(query, tuple(hits), confidence, bool(hits) and confidence >= self.calibration.threshold,
-                            extra)
-
-    def _confidence(self, hits: list[DocHit], n_lists: int) -> float:
         if not hits:
-            return 0.0
-        top = hits[0]
-        perfect = 4 / (self._rrf_k + 1)  # ranked first in all four lists
-        return self.calibration.confidence(top.cosine, top.score / perfect)
+            return SearchResult(query, (), 0.0, False, extra)
+        signals = Signals(
+            cosine=hits[0].cosine,
+            agreement=min(1.0, hits[0].score / self.perfect_score),
+            unknown=self._unknown_share(index, keywords),
+            domain=float(index.domain.probability(qvec)[0]) if index.domain is not None else 1.0,
+        )
+        confidence = self.calibration.confidence(signals)
+        # A question that names the top document's number, article or hotline is answered by it.
+        referenced = hits[0].doc.doc_id in rankings.get("reference", [])
+        found = confidence >= self.calibration.threshold or referenced
+        return SearchResult(query, tuple(hits), confidence, found, extra, signals)
+
+    def _unknown_share(self, index: LoadedIndex, keywords: str) -> float:
+        tokens = list(dict.fromkeys(self._tokenizer(keywords)))
+        if not tokens:
+            return 1.0
+        vocabulary = index.sparse.vocabulary
+        return sum(1 for t in tokens if t not in vocabulary) / len(tokens)
+
+    @property
+    def perfect_score(self) -> float:
+        """The fused score of a document ranked first in every dense and keyword list."""
+        base = sum(w for name, w in self.weights.items() if name != "reference")
+        return base / (self._rrf_k + 1)
+
+    def _promote_known_question(
+        self, index: LoadedIndex, dense: list[tuple[int, float]], allowed: set[str],
+        fused: list[tuple[str, float]],
+    ) -> list[tuple[str, float]]:
+        """A question that is nearly one of a document's own typical questions goes to that document
+        first (FAQ matching), when no other document has a comparably close question."""
+        threshold, margin = self._known_question
+        variants = [(index.chunks[p].doc_id, s) for p, s in dense
+                    if index.chunks[p].kind != "passage" and index.chunks[p].doc_id in allowed]
+        if not variants or not fused:
+            return fused
+        doc, best = variants[0]
+        runner_up = next((s for d, s in variants if d != doc), 0.0)
+        if best < threshold or best - runner_up < margin or fused[0][0] == doc:
+            return fused
+        top_score = fused[0][1]
+        return [(doc, top_score)] + [(d, s) for d, s in fused if d != doc]
 
     @staticmethod
     def _doc_ranking(

@@ -20,6 +20,7 @@ class SparseIndex:
         self._bm25 = bm25
         self._tokenize = tokenizer
         self.size = size
+        self._vocabulary: frozenset[str] | None = None
 
     @classmethod
     def build(cls, texts: Sequence[str], tokenizer: Tokenizer) -> SparseIndex:
@@ -29,6 +30,12 @@ class SparseIndex:
         if corpus:
             bm25.index(corpus, show_progress=False)
         return cls(bm25, tokenizer, len(corpus))
+
+    @property
+    def vocabulary(self) -> frozenset[str]:
+        if self._vocabulary is None:
+            self._vocabulary = frozenset(getattr(self._bm25, "vocab_dict", None) or {})
+        return self._vocabulary
 
     def search(self, query: str, k: int, extra_terms: Sequence[str] = ()) -> list[tuple[int, float]]:
         """Positions and BM25 scores of the best ``k`` texts with a positive score, best first."""

@@ -9,6 +9,9 @@ Layout of ``<index_root>``::
     build-…/vectors.npy      float32 embeddings in chunk order (reused by the next build)
     build-…/dense.faiss      FAISS index over the vectors
     build-…/sparse/          BM25 arrays (bm25s, numpy + JSON)
+    build-…/training.jsonl   the domain classifier's training questions (label, text, embedding key)
+    build-…/training.npy     their embeddings (reused by the next build)
+    build-…/domain.json      the in-domain classifier (question variants + in-domain vs off-topic questions)
 """
 
 from __future__ import annotations
@@ -29,11 +32,12 @@ from retrieval.chunking import Chunk
 from retrieval.citations import DocInfo
 from retrieval.corpus import ChunkingParams, Corpus, embed_text
 from retrieval.dense import DenseIndex
+from retrieval.domain import DomainClassifier
 from retrieval.embedder import Embedder, Vectors
 from retrieval.sparse import SparseIndex
 from retrieval.tokenizer import Tokenizer
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CURRENT = "current"
 
 
@@ -64,6 +68,7 @@ class LoadedIndex:
     vectors: Vectors
     dense: DenseIndex
     sparse: SparseIndex
+    domain: DomainClassifier | None
 
 
 def embedding_key(model: str, text: str) -> str:
@@ -90,9 +95,13 @@ def _previous_vectors(root: Path, model: str, dim: int) -> dict[str, np.ndarray]
     if not meta or meta.get("model") != model or meta.get("dim") != dim:
         return {}
     folder = current_folder(root)
-    vectors = np.load(folder / "vectors.npy", allow_pickle=False)
-    keys = [json.loads(line)["key"] for line in (folder / "chunks.jsonl").read_text().splitlines()]
-    return dict(zip(keys, vectors, strict=True))
+    out: dict[str, np.ndarray] = {}
+    for rows, arrays in (("chunks.jsonl", "vectors.npy"), ("training.jsonl", "training.npy")):
+        if (folder / rows).exists():
+            vectors = np.load(folder / arrays, allow_pickle=False)
+            keys = [json.loads(line)["key"] for line in (folder / rows).read_text().splitlines()]
+            out.update(zip(keys, vectors, strict=True))
+    return out
 
 
 def build_index(
@@ -105,16 +114,22 @@ def build_index(
     hnsw_threshold: int,
     force: bool = False,
     progress: Callable[[int], None] | None = None,
+    training: tuple[tuple[bool, str], ...] = (),
 ) -> BuildReport:
-    """Build (or skip, when nothing changed) the index of ``corpus`` under ``root``; re-embed only new text."""
+    """Build (or skip, when nothing changed) the index of ``corpus`` under ``root``; re-embed only new text.
+
+    ``training`` holds ``(in_domain, question)`` pairs for the domain classifier (not searchable).
+    """
     started = time.perf_counter()
-    fingerprint = corpus.fingerprint(embedder.name, params)
+    fingerprint = corpus.fingerprint(embedder.name, params, tuple(f"{int(y)}{t}" for y, t in training))
     meta = read_meta(root)
     if meta and meta.get("fingerprint") == fingerprint and not force:
         return BuildReport(current_folder(root), fingerprint, meta["chunks"], 0, meta["chunks"], 0.0, True)
 
     docs = {d.doc_id: d for d in corpus.docs}
     texts = [embed_text(c, docs[c.doc_id]) for c in corpus.chunks]
+    n_chunks = len(texts)
+    texts += [t for _, t in training]
     keys = [embedding_key(embedder.name, t) for t in texts]
     previous = _previous_vectors(root, embedder.name, embedder.dim)
     todo = [i for i, key in enumerate(keys) if key not in previous]
@@ -127,9 +142,10 @@ def build_index(
         if progress:
             progress(len(part))
     dim = embedder.dim
-    vectors = np.stack([fresh.get(k, previous.get(k)) for k in keys]).astype(np.float32) if keys else (
+    all_vectors = np.stack([fresh[k] if k in fresh else previous[k] for k in keys]).astype(np.float32) if keys else (
         np.zeros((0, dim), dtype=np.float32)
     )
+    vectors, training_vectors = all_vectors[:n_chunks], all_vectors[n_chunks:]
 
     root.mkdir(parents=True, exist_ok=True)
     folder = root / f"build-{fingerprint[:12]}-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}"
@@ -137,12 +153,13 @@ def build_index(
     tmp.mkdir()
     np.save(tmp / "vectors.npy", vectors, allow_pickle=False)
     DenseIndex.build(vectors, hnsw_threshold=hnsw_threshold).save(tmp / "dense.faiss")
-    SparseIndex.build(texts, tokenizer).save(tmp / "sparse")
+    SparseIndex.build(texts[:n_chunks], tokenizer).save(tmp / "sparse")
     with (tmp / "chunks.jsonl").open("w", encoding="utf-8") as fh:
-        for chunk, key in zip(corpus.chunks, keys, strict=True):
+        for chunk, key in zip(corpus.chunks, keys[:n_chunks], strict=True):
             row = {"id": chunk.id, "doc_id": chunk.doc_id, "kind": chunk.kind,
                    "heading": list(chunk.heading), "text": chunk.text, "key": key}
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    _write_domain(tmp, corpus, vectors, training, keys[n_chunks:], training_vectors)
     (tmp / "documents.json").write_text(
         json.dumps([d.to_json() for d in corpus.docs], ensure_ascii=False, indent=1), encoding="utf-8"
     )
@@ -153,8 +170,26 @@ def build_index(
     tmp.rename(folder)
     _swap_current(root, folder)
     _prune(root, keep={folder.name})
-    return BuildReport(folder, fingerprint, len(keys), len(todo), len(keys) - len(todo),
+    return BuildReport(folder, fingerprint, n_chunks, len(todo), len(keys) - len(todo),
                        time.perf_counter() - started)
+
+
+def _write_domain(
+    folder: Path, corpus: Corpus, vectors: Vectors, training: tuple[tuple[bool, str], ...], keys: list[str],
+    training_vectors: Vectors,
+) -> None:
+    if not training:
+        return
+    np.save(folder / "training.npy", training_vectors, allow_pickle=False)
+    with (folder / "training.jsonl").open("w", encoding="utf-8") as fh:
+        for (label, text), key in zip(training, keys, strict=True):
+            fh.write(json.dumps({"in_domain": label, "text": text, "key": key}, ensure_ascii=False) + "\n")
+    answerable = {d.doc_id for d in corpus.docs if d.status != "superseded"}
+    variants = [i for i, c in enumerate(corpus.chunks) if c.kind != "passage" and c.doc_id in answerable]
+    labels = np.array([label for label, _ in training], dtype=bool)
+    positives = np.vstack([vectors[variants], training_vectors[labels]])
+    if len(positives) and (~labels).any():
+        DomainClassifier.train(positives, training_vectors[~labels]).save(folder / "domain.json")
 
 
 def _swap_current(root: Path, folder: Path) -> None:
@@ -192,4 +227,5 @@ def load_index(root: Path, tokenizer: Tokenizer) -> LoadedIndex:
         vectors=np.load(folder / "vectors.npy", allow_pickle=False, mmap_mode="r"),
         dense=DenseIndex.load(folder / "dense.faiss"),
         sparse=SparseIndex.load(folder / "sparse", tokenizer),
+        domain=DomainClassifier.load(folder / "domain.json"),
     )

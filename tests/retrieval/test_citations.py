@@ -20,7 +20,8 @@ def doc(**kw: object) -> DocInfo:
     base: dict[str, object] = dict(
         doc_id="d", title="事实无人抚养儿童：哪些孩子算", source_title="关于进一步加强事实无人抚养儿童保障工作的意见",
         doc_no="民发〔2019〕62号", law=None, articles=(), issuer="民政部等12部门", issued="2019-06",
-        effective=None, status="amended", superseded_by=None, scope="national", audience=("parent",),
+        effective=None, status="amended", amended_by=("民发〔2020〕125号",), superseded_by=None, scope="national",
+        audience=("parent",),
         summary="摘要。",
     )
     base.update(kw)

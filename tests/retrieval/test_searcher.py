@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.searcher import Calibration, Filters, Retriever
+from retrieval.searcher import Calibration, Filters, Retriever, Signals
 
 
 def test_a_documents_own_question_finds_it(fake_retriever: Retriever) -> None:
@@ -53,9 +53,27 @@ def test_below_threshold_is_not_found(fake_retriever: Retriever) -> None:
     assert result.hits and not result.found
 
 
-def test_calibration_is_monotonic() -> None:
-    cal = Calibration()
-    assert cal.confidence(0.9, 0.9) > cal.confidence(0.7, 0.9) > cal.confidence(0.7, 0.2)
+def test_calibration_combines_signals() -> None:
+    cal = Calibration(bias=0.0, w_cosine=2.0, w_agreement=1.0, w_unknown=-3.0, w_domain=2.0)
+    good = Signals(cosine=0.9, agreement=0.9, unknown=0.0, domain=0.9)
+    assert cal.confidence(good) > cal.confidence(Signals(0.9, 0.9, 0.8, 0.9)) > cal.confidence(
+        Signals(0.9, 0.9, 0.8, 0.1))
+    assert 0.0 < cal.confidence(Signals(-100, 0, 100, 0)) < 1e-6  # no overflow
+
+
+def test_result_carries_its_signals(fake_retriever: Retriever) -> None:
+    result = fake_retriever.search("孤儿基本生活费怎么申请")
+    assert result.signals is not None and 0.0 <= result.signals.unknown <= 1.0
+    nonsense = fake_retriever.search("qzxv wplk")
+    assert nonsense.signals is not None and nonsense.signals.unknown == 1.0
+
+
+def test_naming_a_hotline_or_document_is_answered(fake_retriever: Retriever) -> None:
+    strict = Retriever(fake_retriever._root, fake_retriever._embedder, fake_retriever._tokenizer,
+                       calibration=Calibration(threshold=1.01))
+    strict.warm_up()
+    result = strict.search("12355")
+    assert result.found and result.hits[0].doc.doc_id == "hotlines"
 
 
 def test_search_before_warm_up_is_an_error(hash_index: object) -> None:

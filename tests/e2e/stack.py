@@ -1,0 +1,156 @@
+"""Start the real three processes (action server, Rasa, gateway) on free ports, for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+import httpx
+import yaml
+
+from bot.endpoints import endpoints
+from bot.settings import BotSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+APP_PY = ROOT / ".venv" / "bin" / "python"
+RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def latest_model() -> Path:
+    models = sorted((ROOT / "models").glob("tongxin-*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    if not models:
+        raise RuntimeError("no trained Rasa model in models/: run `make build` (make test does it)")
+    return models[-1]
+
+
+@dataclass
+class Stack:
+    workdir: Path
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+    action_port: int = field(default_factory=free_port)
+    rasa_port: int = field(default_factory=free_port)
+    gateway_port: int = field(default_factory=free_port)
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    _logs: dict[str, BinaryIO] = field(default_factory=dict)
+
+    @property
+    def gateway(self) -> str:
+        return f"http://127.0.0.1:{self.gateway_port}"
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def action_url(self) -> str:
+        return f"http://127.0.0.1:{self.action_port}"
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update({
+            "TONGXIN_ACTION_PORT": str(self.action_port),
+            "TONGXIN_ACTION_URL": self.action_url,
+            "TONGXIN_RASA_URL": self.rasa_url,
+            "TONGXIN_GATEWAY_PORT": str(self.gateway_port),
+            "TONGXIN_GATEWAY_HOST": "127.0.0.1",
+            "TONGXIN_TRACKER_SQLITE_PATH": str(self.workdir / "tracker.db"),
+            "HF_HUB_OFFLINE": "1",
+            "PYTHONUNBUFFERED": "1",
+        })
+        env.update(self.extra_env)
+        return env
+
+    def _spawn(self, name: str, argv: list[str]) -> None:
+        self._logs[name] = log = (self.workdir / f"{name}.log").open("ab")
+        self.procs[name] = subprocess.Popen(argv, cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT)
+
+    def start_actions(self) -> None:
+        self._spawn("actions", [str(APP_PY), "-m", "bot.action_server"])
+
+    def start_rasa(self) -> None:
+        settings = BotSettings(action_url=self.action_url, tracker_sqlite_path=self.workdir / "tracker.db",
+                               **{k.removeprefix("TONGXIN_").lower(): v for k, v in self.extra_env.items()
+                                  if k.startswith("TONGXIN_TRACKER") or k.startswith("TONGXIN_LOCK")
+                                  or k.startswith("TONGXIN_REDIS")})
+        path = self.workdir / "endpoints.yml"
+        path.write_text(yaml.safe_dump(endpoints(settings)))
+        self._spawn("rasa", [str(RASA), "run", "--model", str(latest_model()), "--enable-api",
+                             "-i", "127.0.0.1", "-p", str(self.rasa_port), "--endpoints", str(path),
+                             "--credentials", str(ROOT / "bot" / "credentials.yml")])
+
+    def start_gateway(self) -> None:
+        self._spawn("gateway", [str(APP_PY), "-m", "channels"])
+
+    def start(self, timeout: float = 240.0) -> None:
+        self.start_actions()
+        self.start_rasa()
+        self.start_gateway()
+        self.wait_healthy(timeout)
+
+    def stop(self, name: str) -> None:
+        proc = self.procs.pop(name, None)
+        if proc and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
+        self._close_log(name)
+
+    def kill(self, name: str) -> None:
+        proc = self.procs.pop(name, None)
+        if proc and proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        self._close_log(name)
+
+    def _close_log(self, name: str) -> None:
+        log = self._logs.pop(name, None)
+        if log:
+            log.close()
+
+    def stop_all(self) -> None:
+        for name in list(self.procs):
+            self.stop(name)
+
+    def wait_healthy(self, timeout: float = 240.0) -> None:
+        deadline = time.monotonic() + timeout
+        last = ""
+        while time.monotonic() < deadline:
+            for name, proc in self.procs.items():
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{name} exited ({proc.returncode}):\n{self.log_tail(name)}")
+            try:
+                resp = httpx.get(f"{self.gateway}/healthz", timeout=3)
+                if resp.status_code == 200:
+                    return
+                last = resp.text
+            except httpx.HTTPError as exc:
+                last = repr(exc)
+            time.sleep(1)
+        raise RuntimeError(f"stack not healthy after {timeout}s: {last}\n" +
+                           "\n".join(self.log_tail(n) for n in self.procs))
+
+    def log_tail(self, name: str, lines: int = 40) -> str:
+        path = self.workdir / f"{name}.log"
+        text = path.read_text(errors="replace") if path.exists() else ""
+        return f"--- {name} ---\n" + "\n".join(text.splitlines()[-lines:])
+
+    def chat(self, sender: str, text: str, timeout: float = 60.0) -> dict[str, object]:
+        resp = httpx.post(f"{self.gateway}/api/chat", json={"sender_id": sender, "text": text}, timeout=timeout)
+        assert resp.status_code == 200, resp.text
+        body: dict[str, object] = resp.json()
+        return body
