@@ -77,6 +77,17 @@ def _load_yaml_model(path: Path, model: type[M], problems: list[str]) -> M | Non
     return None
 
 
+def _check_rulebook(folder: Path, problems: list[str]) -> None:
+    from knowledge_base.eligibility import load_rulebook
+
+    try:
+        load_rulebook(folder)
+    except ValidationError as exc:
+        problems.extend(_format_validation(folder, exc))
+    except (ValueError, OSError, yaml.YAMLError) as exc:
+        problems.append(str(exc))
+
+
 def load_document(path: Path) -> PolicyDocument:
     meta, body = split_front_matter(path.read_text(encoding="utf-8"))
     return PolicyDocument(meta=PolicyMeta.model_validate(meta), body=body, path=str(path))
@@ -141,6 +152,7 @@ def load_knowledge_base(root: Path, *, with_eval: bool = False) -> KnowledgeBase
     problems: list[str] = []
     docs = load_documents(root / "policies", problems)
     directory = _load_yaml_model(root / "referrals.yml", ReferralDirectory, problems)
+    _check_rulebook(root / "eligibility", problems)
     eval_set = out_of_scope = None
     if with_eval:
         eval_set = _load_yaml_model(root / "eval" / "questions.yml", EvalSet, problems)

@@ -93,3 +93,18 @@ def test_cli_validate_exit_codes(broken_kb: Path, capsys: pytest.CaptureFixture[
     assert main(["validate", "--root", str(broken_kb)]) == 1
     err = capsys.readouterr().err
     assert "INVALID" in err and "hotlines.md" in err and "front matter" in err
+
+
+def test_broken_eligibility_rule_is_reported(broken_kb: Path) -> None:
+    path = broken_kb / "eligibility" / "orphan.yml"
+    path.write_text(path.read_text(encoding="utf-8").replace("{both_parents: dead_or_declared_missing}",
+                                                             "{both_parents: dead_or_gone}"), encoding="utf-8")
+    with pytest.raises(KnowledgeBaseError, match="orphan.yml.*unknown parent set 'dead_or_gone'"):
+        load_knowledge_base(broken_kb)
+
+
+def test_eligibility_rule_with_unknown_fact_value_is_reported(broken_kb: Path) -> None:
+    path = broken_kb / "eligibility" / "left_behind.yml"
+    path.write_text(path.read_text(encoding="utf-8").replace("{hukou: urban}", "{hukou: city}"), encoding="utf-8")
+    with pytest.raises(KnowledgeBaseError, match="'city' is not a value of hukou"):
+        load_knowledge_base(broken_kb)
