@@ -40,7 +40,7 @@ RASA_INPUTS  := requirements/rasa.lock
 INDEX_INPUTS := $(wildcard knowledge_base/policies/*.md) knowledge_base/lexicon/jieba/userdict.txt \
                 $(wildcard retrieval/data/*) retrieval/chunking.py retrieval/corpus.py retrieval/normalize.py \
                 retrieval/store.py retrieval/sparse.py retrieval/tokenizer.py knowledge_base/schema.py
-MODEL_INPUTS := config.yml $(wildcard bot/domain.yml bot/domain/*.yml) $(shell find bot/data -type f 2>/dev/null) \
+MODEL_INPUTS := config.yml $(wildcard bot/domain/*.yml) $(shell find bot/data -type f 2>/dev/null) \
                 $(wildcard knowledge_base/lexicon/jieba/*)
 
 APP_STAMP   := $(STAMPS)/app-$(call hash_files,$(APP_INPUTS))
@@ -95,7 +95,7 @@ index: $(INDEX_STAMP)
 $(MODEL): $(RASA_STAMP)
 	@echo "==> Rasa model $(MODEL)"
 	@mkdir -p models
-	$(RASA) train --config config.yml --domain bot/domain.yml --data bot/data \
+	$(RASA) train --config config.yml --domain bot/domain --data bot/data \
 	    --out models --fixed-model-name tongxin-$(MODEL_HASH) --quiet
 	@find models -name 'tongxin-*.tar.gz' ! -name 'tongxin-$(MODEL_HASH).tar.gz' -delete
 

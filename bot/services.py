@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from bot.eligibility.engine import EligibilityEngine
+from bot.eligibility.extract import FactExtractor
 from knowledge_base.loader import KnowledgeBase, load_knowledge_base
 from knowledge_base.schema import Referral
 from retrieval.answer import AnswerCard, answer_card
@@ -31,11 +33,28 @@ class Searcher(Protocol):
 class Services:
     retriever: Searcher
     kb: KnowledgeBase
+    engine: EligibilityEngine
+    extractor: FactExtractor
 
     def answer(self, question: str, *, audience: str | None = None) -> AnswerCard | None:
         """The answer card for ``question``, or None when nothing relevant is found."""
         filters = Filters(include_superseded=bool(_HISTORY.search(question)))
         return answer_card(self.retriever.search(question, 5, filters=filters))
+
+    def contact_lines(self, kinds: tuple[str, ...]) -> str:
+        """"110（公安报警电话）、120（急救电话）" — verified entries only (unverified numbers are never shown)."""
+        return "、".join(f"{r.public_contact()}（{r.name}）" for r in self.kb.referrals
+                         if r.kind in kinds and r.public_contact())
+
+    def referral_lines(self, referrals: list[Referral]) -> str:
+        """One line per entry: the number only when verified, otherwise the entry's own note."""
+        lines = []
+        for ref in referrals:
+            contact = ref.public_contact()
+            head = f"{contact} {ref.name}" if contact else ref.name
+            tail = f"（{ref.note}）" if not contact and ref.note else ""
+            lines.append(f"· {head}：{ref.purpose}{tail}")
+        return "\n".join(lines)
 
     def referrals(self, *, kinds: tuple[str, ...] = (), county: str | None = None) -> list[Referral]:
         """Directory entries of the given kinds; local ones for ``county`` (or citywide) after national ones."""
@@ -66,4 +85,5 @@ def build_services(kb_dir: Path | None = None) -> Services:
     settings = RetrievalSettings() if kb_dir is None else RetrievalSettings(kb_dir=kb_dir)  # type: ignore[call-arg]
     retriever = make_retriever(settings)
     retriever.warm_up()
-    return Services(retriever=retriever, kb=load_knowledge_base(settings.kb_dir))
+    return Services(retriever=retriever, kb=load_knowledge_base(settings.kb_dir), engine=EligibilityEngine.load(),
+                    extractor=FactExtractor())

@@ -8,13 +8,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.eligibility.engine import ProgramResult
 from retrieval.answer import AnswerCard
 
 PAYLOAD_VERSION = 1
 
 
 def answer_payload(card: AnswerCard) -> dict[str, Any]:
-    citations = [card.citation.to_json(), *(c.to_json() for c in card.also)]
+    seen: set[tuple[str | None, str]] = set()
+    citations = []
+    for citation in (card.citation, *card.also):
+        data = citation.to_json()
+        key = (data["doc_no"], data["title"])
+        if key not in seen:  # several topical documents may rest on the same official document
+            seen.add(key)
+            citations.append(data)
     return {"tongxin": PAYLOAD_VERSION, "kind": "policy_answer", "doc_id": card.doc_id,
             "confidence": round(card.confidence, 4), "citations": citations}
 
@@ -22,3 +30,9 @@ def answer_payload(card: AnswerCard) -> dict[str, Any]:
 def handoff_payload(reason: str, priority: str, summary: dict[str, Any]) -> dict[str, Any]:
     return {"tongxin": PAYLOAD_VERSION, "kind": "handoff",
             "handoff": {"reason": reason, "priority": priority, "summary": summary}}
+
+
+def screening_payload(result: ProgramResult) -> dict[str, Any]:
+    citations = [{"doc_id": c["doc_id"], "doc_no": c["doc_no"], "title": c["title"]} for c in result.citations]
+    return {"tongxin": PAYLOAD_VERSION, "kind": "screening", "program": result.id, "verdict": result.verdict,
+            "citations": citations}

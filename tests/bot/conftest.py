@@ -8,6 +8,8 @@ import pytest
 from rasa_sdk import Tracker
 
 from bot import services
+from bot.eligibility.engine import EligibilityEngine
+from bot.eligibility.extract import FactExtractor
 from knowledge_base.loader import KnowledgeBase, load_knowledge_base
 from retrieval.chunking import Chunk
 from retrieval.citations import DocInfo
@@ -51,7 +53,8 @@ def kb(kb_root: Path) -> KnowledgeBase:
 def use_services(kb: KnowledgeBase) -> Iterator[Any]:
     def install(result: SearchResult) -> FakeSearcher:
         searcher = FakeSearcher(result)
-        services.set_services(services.Services(retriever=searcher, kb=kb))
+        services.set_services(services.Services(retriever=searcher, kb=kb, engine=EligibilityEngine.load(),
+                                                extractor=FactExtractor()))
         return searcher
 
     yield install
@@ -59,7 +62,7 @@ def use_services(kb: KnowledgeBase) -> Iterator[Any]:
 
 
 def tracker(text: str = "", slots: dict[str, Any] | None = None, events: list[dict[str, Any]] | None = None,
-            intent: str = "ask_policy") -> Tracker:
+            intent: str = "ask_policy", active_loop: str | None = None) -> Tracker:
     return Tracker(
         sender_id="web:u1",
         slots=slots or {},
@@ -67,6 +70,6 @@ def tracker(text: str = "", slots: dict[str, Any] | None = None, events: list[di
         events=events or [],
         paused=False,
         followup_action=None,
-        active_loop={},
+        active_loop={"name": active_loop} if active_loop else {},
         latest_action_name="action_listen",
     )

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.counselling import ActionCounsellingReferral, ValidateCounsellingForm
+from bot.actions.crisis import ActionCrisisResponse
+from bot.actions.hotlines import ActionShowHotlines
+from bot.actions.role import ActionSetRole
+from knowledge_base.loader import KnowledgeBase
+from tests.bot.conftest import search_result, tracker
+
+
+def slots(events: list[dict[str, Any]]) -> dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+
+
+async def test_role_switch_persists_in_a_slot(use_services: Any, kb: KnowledgeBase) -> None:
+    use_services(search_result(kb, None))
+    dispatcher = CollectingDispatcher()
+    events = await ActionSetRole().run(dispatcher, tracker("我是儿童主任", intent="set_role"), {})
+    assert slots(events) == {"role": "child_director"}
+    assert dispatcher.messages[0]["response"] == "utter_role_reference"
+    parent = CollectingDispatcher()
+    assert slots(await ActionSetRole().run(parent, tracker("我是孩子奶奶", intent="set_role"), {})) == {"role": "parent"}
+
+
+async def test_hotlines_show_only_verified_numbers(use_services: Any, kb: KnowledgeBase) -> None:
+    use_services(search_result(kb, None))
+    dispatcher = CollectingDispatcher()
+    await ActionShowHotlines().run(dispatcher, tracker("打什么电话"), {})
+    lines = dispatcher.messages[0]["lines"]
+    for number in ("110", "120", "12355", "12345", "12338"):
+        assert number in lines
+    assert "12349" not in lines and "12356" not in lines
+
+
+async def test_crisis_reply_names_emergency_lines_and_opens_an_urgent_ticket(use_services: Any, kb: KnowledgeBase) -> None:
+    use_services(search_result(kb, None))
+    dispatcher = CollectingDispatcher()
+    await ActionCrisisResponse().run(dispatcher, tracker("继父晚上摸我", intent="report_danger"), {})
+    [message] = dispatcher.messages
+    assert "110" in message["emergency"] and "120" in message["emergency"] and "12355" in message["counselling"]
+    assert message["custom"]["handoff"]["priority"] == "urgent"
+    assert message["custom"]["handoff"]["summary"]["message"] == "继父晚上摸我"
+
+
+async def test_counselling_asks_age_then_county_and_accepts_dont_know(use_services: Any, kb: KnowledgeBase) -> None:
+    use_services(search_result(kb, None))
+    first = slots(await ValidateCounsellingForm().run(
+        CollectingDispatcher(), tracker("孩子最近不爱说话", intent="ask_counselling"), {}))
+    assert first == {"requested_slot": "child_age"}
+    second = slots(await ValidateCounsellingForm().run(
+        CollectingDispatcher(), tracker("12岁", slots={"requested_slot": "child_age"}, intent="inform"), {}))
+    assert second == {"child_age": 12, "requested_slot": "county"}
+    third = slots(await ValidateCounsellingForm().run(
+        CollectingDispatcher(), tracker("不知道", slots={"requested_slot": "county", "child_age": 12},
+                                        intent="dont_know"), {}))
+    assert third == {"county": "unknown", "requested_slot": None}
+
+
+async def test_counselling_referral_shows_verified_numbers_and_unverified_local_teams(
+    use_services: Any, kb: KnowledgeBase
+) -> None:
+    use_services(search_result(kb, None))
+    dispatcher = CollectingDispatcher()
+    await ActionCounsellingReferral().run(dispatcher, tracker("", slots={"county": "秭归县"}), {})
+    services = dispatcher.messages[0]["services"]
+    assert "12355" in services
+    assert "秭归县" in services and "心理咨询师队伍" in services
+    local_lines = [line for line in services.splitlines() if "秭归县" in line or "心理咨询师" in line]
+    assert local_lines and all(not any(ch.isdigit() for ch in line.split("：")[0]) for line in local_lines)
