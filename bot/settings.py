@@ -34,6 +34,14 @@ class BotSettings(BaseSettings):
     redis_port: int = 6379
     redis_db: int = 1
 
+    def tracker_url(self) -> str:
+        """SQLAlchemy URL of Rasa's tracker store, for the gateway's deletion and retention purge."""
+        if self.tracker_store == "postgresql":
+            password = f":{self.tracker_pg_password.get_secret_value()}" if self.tracker_pg_password else ""
+            return (f"postgresql+psycopg://{self.tracker_pg_user}{password}@{self.tracker_pg_host}:"
+                    f"{self.tracker_pg_port}/{self.tracker_pg_db}")
+        return f"sqlite:///{self.tracker_sqlite_path}"
+
     @model_validator(mode="after")
     def _no_placeholder_token(self) -> BotSettings:
         token = self.admin_token.get_secret_value() if self.admin_token else None

@@ -2,24 +2,78 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import datetime as dt
 import logging
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
+from bot.settings import BotSettings
 from channels import errors, health, web
+from channels.base import ChannelAdapter
 from channels.conversation import ConversationService
-from channels.messages import ChatResponse
+from channels.delivery import Delivery
+from channels.handoff import HandoffService
+from channels.hub import Hub
+from channels.messages import BotTurn, ChatResponse, InboundMessage
 from channels.rasa_client import RasaClient
-from channels.replies import GatewayTexts
+from channels.ratelimit import RateLimiter
+from channels.safety.crisis import CrisisScreen
 from channels.settings import GatewaySettings, get_settings
+from channels.store.store import Store
+from channels.texts import Texts
+from channels.tracker_eraser import TrackerEraser
 from knowledge_base.loader import load_knowledge_base
 
 logger = logging.getLogger(__name__)
+
+
+class LazyHandler:
+    """Adapters are built with the app; the conversation service exists once the lifespan has started."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self._app = app
+
+    async def handle(self, message: InboundMessage) -> BotTurn:
+        service: ConversationService = self._app.state.conversations
+        return await service.handle(message)
+
+
+def _adapters(app: FastAPI, texts_prompt: str, telegram: Any, wechat: Any) -> list[ChannelAdapter]:
+    adapters: list[ChannelAdapter] = []
+    handler = LazyHandler(app)
+    if telegram is not None and telegram.enabled:
+        from channels.telegram import TelegramAdapter
+
+        adapters.append(TelegramAdapter(handler, texts_prompt, telegram))
+    if wechat is not None and wechat.enabled:
+        from channels.wechat import WeChatAdapter
+
+        adapters.append(WeChatAdapter(handler, texts_prompt, wechat))
+    return adapters
+
+
+async def _retention_loop(store: Store, eraser: TrackerEraser, days: int, every_s: float = 3600.0) -> None:
+    while True:
+        cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+        try:
+            removed = await asyncio.to_thread(store.purge_before, cutoff)
+            for channel, sender in removed:
+                await asyncio.to_thread(eraser.erase, f"{channel}:{sender}")
+            await asyncio.to_thread(eraser.purge_before, cutoff)
+            if removed:
+                logger.info("retention purge removed %d conversations older than %d days", len(removed), days)
+        except Exception:  # the purge retries next time; serving users is never blocked by it
+            logger.exception("retention purge failed")
+        await asyncio.sleep(every_s)
 
 
 def create_app(
@@ -27,27 +81,62 @@ def create_app(
     *,
     rasa_transport: httpx.AsyncBaseTransport | None = None,
     actions_transport: httpx.AsyncBaseTransport | None = None,
+    telegram: Any = None,
+    wechat: Any = None,
+    tracker_url: str | None = None,
 ) -> FastAPI:
+    """Build the gateway. ``telegram``/``wechat`` are the channels' settings (None: read from the environment)."""
     settings = settings or get_settings()
+    if telegram is None:
+        from channels.telegram import TelegramSettings
+
+        telegram = TelegramSettings()
+    if wechat is None:
+        from channels.wechat import WeChatSettings
+
+        wechat = WeChatSettings()
+    tracker_url = tracker_url if tracker_url is not None else BotSettings().tracker_url()  # type: ignore[call-arg]
+    kb = load_knowledge_base(settings.kb_dir)
+    texts = Texts.load(kb.referrals, retention_days=settings.retention_days)
+    hub = Hub()
+    delivery = Delivery(hub)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        kb = load_knowledge_base(settings.kb_dir)
-        texts = GatewayTexts.load(kb.referrals)
+        store = Store(settings.database_url)
+        await asyncio.to_thread(store.migrate)
+        eraser = TrackerEraser(tracker_url)
         async with (
             httpx.AsyncClient(base_url=settings.rasa_url, transport=rasa_transport) as rasa_http,
             httpx.AsyncClient(base_url=settings.action_url, transport=actions_transport) as actions_http,
         ):
-            app.state.settings = settings
-            app.state.texts = texts
-            app.state.rasa = RasaClient(rasa_http, timeout=settings.rasa_timeout_s,
-                                        health_timeout=settings.health_timeout_s)
-            app.state.actions_http = actions_http
-            app.state.conversations = ConversationService(app.state.rasa, texts)
-            logger.info("gateway ready on http://%s:%s/", settings.gateway_host, settings.gateway_port)
-            yield
+            rasa = RasaClient(rasa_http, timeout=settings.rasa_timeout_s, health_timeout=settings.health_timeout_s)
+            handoff = HandoffService(store, texts, settings, hub, delivery)
+            app.state.store, app.state.rasa, app.state.actions_http = store, rasa, actions_http
+            app.state.handoff = handoff
+            app.state.conversations = ConversationService(
+                rasa, texts, store, handoff, hub, CrisisScreen.load(),
+                RateLimiter(settings.rate_burst, settings.rate_per_second), eraser, max_chars=settings.max_text_chars)
+            for adapter in adapters:
+                await adapter.start()
+            purge = asyncio.create_task(_retention_loop(store, eraser, settings.retention_days))
+            logger.info("gateway ready on http://%s:%s/ (channels: %s)", settings.gateway_host,
+                        settings.gateway_port, ", ".join(["web", *(a.name for a in adapters)]))
+            try:
+                yield
+            finally:
+                purge.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await purge
+                for adapter in adapters:
+                    await adapter.stop()
+                eraser.close()
+                store.close()
 
     app = FastAPI(title="童心守护 gateway", version="0.1.0", lifespan=lifespan)
+    app.state.settings, app.state.texts, app.state.hub, app.state.delivery = settings, texts, hub, delivery
+    app.state.session_secret = (settings.session_secret.get_secret_value() if settings.session_secret
+                                else secrets.token_urlsafe(48))
     errors.install(app)
 
     @app.exception_handler(Exception)
@@ -55,11 +144,25 @@ def create_app(
         # A chat user still gets a polite reply; everything else gets a JSON error, never an HTML page.
         logger.error("unhandled error on %s", request.url.path, exc_info=exc)
         if request.url.path == "/api/chat":
-            turn = request.app.state.conversations.unavailable_turn()
-            return JSONResponse(ChatResponse(replies=turn.replies).model_dump(), status_code=200)
+            return JSONResponse(ChatResponse(replies=[texts_reply(texts)]).model_dump(), status_code=200)
         return JSONResponse(errors.error_body("internal_error", "internal error"), status_code=500)
 
+    adapters = _adapters(app, texts.numbered_prompt, telegram, wechat)
+    for adapter in adapters:
+        delivery.register(adapter)
+        app.include_router(adapter.router())
     app.include_router(health.router)
     app.include_router(web.router)
+    from channels.console import routes as console
+
+    console.install(app)
+    app.include_router(console.router)
+    app.mount("/console-static", StaticFiles(directory=console.HERE / "static"), name="console-static")
     app.mount("/static", StaticFiles(directory=web.STATIC), name="static")
     return app
+
+
+def texts_reply(texts: Texts) -> Any:
+    from channels.messages import Reply
+
+    return Reply(text=texts.bot_unavailable, author="system")

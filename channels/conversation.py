@@ -1,35 +1,215 @@
-"""One turn of a conversation, the same for every channel: the user's message in, the bot's replies out."""
+"""One turn of a conversation, the same for every channel.
+
+In order: the conversation is found (one per channel and user) and the message stored; length and
+rate limits; a numbered choice becomes its button; the first-contact notice; the crisis screen (always,
+also while a hotline worker has the conversation); the gateway's own pending questions (delete my
+data, call-back number, rating); an active ticket routes the message to staff; otherwise Rasa answers
+and its signals (handoff, delete request) are acted on. Every reply is stored; nothing is lost when a
+part fails: the user gets a polite reply with the verified hotlines.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-from channels.messages import BotTurn, Button, InboundMessage, Reply, from_rasa
+import yaml
+
+from channels.base import choose
+from channels.handoff import BACK_TO_BOT, CALLBACK, CONSOLE, RATINGS, HandoffService, reply_payload
+from channels.hub import Hub
+from channels.messages import BotTurn, Button, InboundMessage, Reply, from_rasa, gateway_signals
+from channels.ratelimit import RateLimiter
 from channels.rasa_client import RasaClient, RasaUnavailableError
-from channels.replies import GatewayTexts
+from channels.safety.crisis import CrisisScreen
+from channels.safety.privacy import mask_pii
+from channels.store.records import ConversationRecord
+from channels.store.store import Store
+from channels.texts import Texts
+from channels.tracker_eraser import TrackerEraser
 
 logger = logging.getLogger(__name__)
+PHRASES = Path(__file__).resolve().parent / "data" / "gateway_phrases.zh.yml"
+CONFIRM_DELETE, CANCEL = "/tx_confirm_delete", "/tx_cancel"
+_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+
+
+@dataclass(frozen=True)
+class Phrases:
+    delete_request: tuple[str, ...]
+    confirm: tuple[str, ...]
+    cancel: tuple[str, ...]
+    back_to_bot: tuple[str, ...]
+    ratings: dict[int, tuple[str, ...]]
+
+    @classmethod
+    def load(cls, path: Path = PHRASES) -> Phrases:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return cls(tuple(data["delete_request"]), tuple(data["confirm"]), tuple(data["cancel"]),
+                   tuple(data["back_to_bot"]), {int(k): tuple(v) for k, v in data["ratings"].items()})
+
+
+def _is(text: str, payload: str, phrases: tuple[str, ...]) -> bool:
+    return text == payload or text.strip("。.!！ ") in phrases
 
 
 class ConversationService:
-    def __init__(self, rasa: RasaClient, texts: GatewayTexts) -> None:
-        self._rasa = rasa
-        self._texts = texts
+    def __init__(self, rasa: RasaClient, texts: Texts, store: Store, handoff: HandoffService, hub: Hub,
+                 crisis: CrisisScreen, limiter: RateLimiter, eraser: TrackerEraser, *, max_chars: int) -> None:
+        self.rasa, self.texts, self.store, self.handoff, self.hub = rasa, texts, store, handoff, hub
+        self.crisis, self.limiter, self.eraser, self.max_chars = crisis, limiter, eraser, max_chars
+        self.phrases = Phrases.load()
 
     def unavailable_turn(self) -> BotTurn:
-        return BotTurn([Reply(text=self._texts.bot_unavailable)])
+        return BotTurn([Reply(text=self.texts.bot_unavailable, author="system")])
+
+    def _system(self, key: str, buttons: list[Button] | None = None, **values: Any) -> Reply:
+        return Reply(text=self.texts.get(key, **values), buttons=buttons or [], author="system")
 
     async def handle(self, message: InboundMessage) -> BotTurn:
-        """Ask Rasa; when it fails or says nothing, the user still gets a polite, useful reply."""
-        metadata = {"channel": message.channel, **message.metadata}
+        conversation = await asyncio.to_thread(self.store.conversation, message.channel, message.sender_id)
+        client_id = str(message.metadata.get("client_id") or "")[:64] or None
+        if client_id:
+            repeated = await self._repeated(conversation, client_id)
+            if repeated is not None:
+                return repeated
+        text = message.text.strip()
+        if len(text) > self.max_chars:
+            return BotTurn([self._system("too_long", max_chars=self.max_chars)])
+        if not self.limiter.allow(f"{message.channel}:{message.sender_id}"):
+            return BotTurn([self._system("rate_limited")])
+        text = choose(text, [Button.model_validate(b) for b in conversation.last_buttons])
+        await asyncio.to_thread(self.store.add_message, conversation.id, "user", text, {}, None, client_id)
+        self.hub.publish(CONSOLE, {"type": "message", "conversation_id": conversation.id})
+
+        turn = await self._turn(conversation, text, message)
+        replies = list(turn.replies)
+        if not conversation.notice_shown:
+            # After the answer, so the first thing a user (or a client reading replies[0]) sees is the answer.
+            replies.append(self._system("privacy_notice"))
+            await asyncio.to_thread(self.store.update_conversation, conversation.id, notice_shown=True)
+        return await self._finish(conversation, BotTurn(replies, turn.handoff, turn.signal))
+
+    async def _turn(self, conversation: ConversationRecord, text: str, message: InboundMessage) -> BotTurn:
+        hit = self.crisis.check(text)
+        if hit is not None:
+            logger.warning("crisis screen hit in %s: %s", conversation.id, hit.categories)
+            summary = {"risk_flags": list(hit.categories), "message": text, "source": "crisis_screen"}
+            handoff, status = await self.handoff.open(conversation, "crisis", "urgent", summary)
+            self.hub.publish(CONSOLE, {"type": "alert", "ticket_id": handoff.ticket_id, "urgent": True})
+            return BotTurn([self._system("emergency_reply"), *status], handoff)
+        if conversation.pending:
+            pending = await self._pending(conversation, text)
+            if pending is not None:
+                return pending
+        if any(p in text for p in self.phrases.delete_request):
+            return await self._ask_delete(conversation)
+        ticket = await asyncio.to_thread(self.store.open_ticket_for, conversation.id)
+        if ticket is not None:
+            if _is(text, BACK_TO_BOT, self.phrases.back_to_bot):
+                await self.handoff.close(ticket.id, None, "user_returned", None, by_user=True)
+                return BotTurn([self._system("back_to_bot")])
+            if text == CALLBACK:
+                await asyncio.to_thread(self.store.update_conversation, conversation.id, pending=f"callback:{ticket.id}")
+                return BotTurn([self._system("callback_ask")], self.handoff.handoff_out(ticket))
+            if ticket.state == "active":  # a hotline worker has the conversation: the bot stays out
+                return BotTurn([self._system("staff_ack")], self.handoff.handoff_out(ticket))
+        return await self._ask_rasa(conversation, text, message)
+
+    async def _ask_rasa(self, conversation: ConversationRecord, text: str, message: InboundMessage) -> BotTurn:
+        metadata = {"channel": message.channel, **{k: v for k, v in message.metadata.items() if k != "client_id"}}
         try:
-            raw = await self._rasa.send(message.conversation_id, message.text, metadata)
+            raw = await self.rasa.send(message.conversation_id, text, metadata)
         except RasaUnavailableError as exc:
-            logger.warning("rasa unavailable for %s: %s", message.conversation_id, exc)
+            logger.warning("rasa unavailable for conversation %s: %s", conversation.id, exc)
             return self.unavailable_turn()
         replies, signal = from_rasa(raw)
+        if any(s.kind == "delete_request" for s in gateway_signals(raw)):
+            return await self._ask_delete(conversation)
         if not replies:
-            logger.warning("rasa returned no text for %s: %r", message.conversation_id, raw)
-            replies = [Reply(text=self._texts.empty_reply,
-                             buttons=[Button(title=self._texts.handoff_button, payload="/request_human")])]
-        return BotTurn(replies, None, signal)
+            logger.warning("rasa returned no text for conversation %s", conversation.id)
+            replies = [Reply(text=self.texts.empty_reply, author="system",
+                             buttons=[Button(title=self.texts.handoff_button, payload="/request_human")])]
+        if signal is None:
+            ticket = await asyncio.to_thread(self.store.open_ticket_for, conversation.id)
+            return BotTurn(replies, self.handoff.handoff_out(ticket) if ticket else None)
+        summary = {**signal.summary, "reason": signal.reason}
+        handoff, status = await self.handoff.open(conversation, signal.reason, signal.priority, summary)
+        return BotTurn(replies + status, handoff, signal)
+
+    async def _pending(self, conversation: ConversationRecord, text: str) -> BotTurn | None:
+        pending = conversation.pending or ""
+        clear = asyncio.to_thread(self.store.update_conversation, conversation.id, pending=None)
+        if pending == "confirm_delete":
+            if _is(text, CONFIRM_DELETE, self.phrases.confirm):
+                await self._delete(conversation)
+                return BotTurn([self._system("deleted")])
+            await clear
+            if _is(text, CANCEL, self.phrases.cancel):
+                return BotTurn([self._system("delete_cancelled")])
+            return None
+        if pending.startswith("callback:"):
+            ticket_id = pending.split(":", 1)[1]
+            if _is(text, CANCEL, self.phrases.cancel):
+                await clear
+                return BotTurn([self._system("cancelled")])
+            match = _MOBILE.search(text.replace(" ", "").replace("-", ""))
+            if match is None:
+                return BotTurn([self._system("callback_invalid")])
+            await asyncio.to_thread(self.store.set_ticket_fields, ticket_id, callback_phone=match.group(0))
+            await clear
+            self.hub.publish(CONSOLE, {"type": "ticket", "ticket_id": ticket_id, "callback": True})
+            return BotTurn([self._system("callback_saved")])
+        if pending.startswith("rate:"):
+            await clear
+            score = RATINGS.get(text) or next((s for s, words in self.phrases.ratings.items()
+                                               if text.strip("。.!！ ") in words), None)
+            if score is None:
+                return None
+            await asyncio.to_thread(self.store.set_ticket_fields, pending.split(":", 1)[1], satisfaction=score)
+            return BotTurn([self._system("rating_thanks")])
+        await clear
+        return None
+
+    async def _ask_delete(self, conversation: ConversationRecord) -> BotTurn:
+        await asyncio.to_thread(self.store.update_conversation, conversation.id, pending="confirm_delete")
+        buttons = [Button(title=self.texts.get("delete_confirm_button"), payload=CONFIRM_DELETE),
+                   Button(title=self.texts.get("delete_cancel_button"), payload=CANCEL)]
+        return BotTurn([self._system("delete_confirm", buttons=buttons)])
+
+    async def _delete(self, conversation: ConversationRecord) -> None:
+        """The user's data goes from both stores: the gateway's and Rasa's tracker store."""
+        sender = f"{conversation.channel}:{conversation.sender_id}"
+        await asyncio.to_thread(self.store.delete_conversation, conversation.id)
+        await asyncio.to_thread(self.eraser.erase, sender)
+        logger.info("conversation %s deleted at the user's request", conversation.id)
+
+    async def _repeated(self, conversation: ConversationRecord, client_id: str) -> BotTurn | None:
+        """A retried message (same client id) is answered from the store, never processed twice."""
+        earlier = await asyncio.to_thread(self.store.message_by_client_id, conversation.id, client_id)
+        if earlier is None:
+            return None
+        following = await asyncio.to_thread(self.store.messages, conversation.id, earlier.id, 20)
+        replies = []
+        for m in following:
+            if m.author == "user":
+                break
+            replies.append(Reply(text=m.text, buttons=m.payload.get("buttons", []),
+                                 citations=m.payload.get("citations", []), author=m.payload.get("author", "bot")))
+        return BotTurn(replies or [self._system("staff_ack")])
+
+    async def _finish(self, conversation: ConversationRecord, turn: BotTurn) -> BotTurn:
+        if not await asyncio.to_thread(self.store.get_conversation, conversation.id):
+            return turn  # deleted in this turn: nothing more is kept
+        for reply in turn.replies:
+            await asyncio.to_thread(self.store.add_message, conversation.id, reply.author, reply.text,
+                                    reply_payload(reply))
+        with_buttons = [r for r in turn.replies if r.buttons]
+        await asyncio.to_thread(self.store.update_conversation, conversation.id,
+                                last_buttons=[b.model_dump() for b in with_buttons[-1].buttons] if with_buttons else [])
+        logger.debug("turn in %s: %s", conversation.id, mask_pii(" | ".join(r.text for r in turn.replies))[:200])
+        return turn

@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 
 from channels.conversation import ConversationService
 from channels.settings import GatewaySettings
+from channels.store.store import Store
 
 
 def get_conversations(request: Request) -> ConversationService:
@@ -20,5 +21,11 @@ def get_app_settings(request: Request) -> GatewaySettings:
     return settings
 
 
+def get_store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
 ConversationsDep = Annotated[ConversationService, Depends(get_conversations)]
 SettingsDep = Annotated[GatewaySettings, Depends(get_app_settings)]
+StoreDep = Annotated[Store, Depends(get_store)]

@@ -27,11 +27,15 @@ class Reply(BaseModel):
     text: str
     buttons: list[Button] = Field(default_factory=list)
     citations: list[CitationOut] = Field(default_factory=list)
+    # Who speaks: the assistant, a hotline worker, or the system (notices, acknowledgements).
+    author: Literal["bot", "staff", "system"] = "bot"
 
 
 class HandoffOut(BaseModel):
     ticket_id: str
     priority: Priority
+    state: Literal["waiting", "active"] = "waiting"
+    queue_position: int | None = None
 
 
 class ChatResponse(BaseModel):
@@ -55,6 +59,13 @@ class InboundMessage:
 
 
 @dataclass(frozen=True)
+class GatewaySignal:
+    """Other requests from the bot to the gateway (e.g. the user asked to delete their data)."""
+
+    kind: str
+
+
+@dataclass(frozen=True)
 class HandoffSignal:
     """The bot asked for a person (user request, crisis, repeated failure, a screening result)."""
 
@@ -68,6 +79,11 @@ class BotTurn:
     replies: list[Reply]
     handoff: HandoffOut | None = None
     signal: HandoffSignal | None = None
+
+
+def gateway_signals(messages: list[dict[str, Any]]) -> list[GatewaySignal]:
+    return [GatewaySignal(str(m["custom"]["kind"])) for m in messages
+            if isinstance(m.get("custom"), dict) and m["custom"].get("kind") in ("delete_request",)]
 
 
 def from_rasa(messages: list[dict[str, Any]]) -> tuple[list[Reply], HandoffSignal | None]:

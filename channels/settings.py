@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from knowledge_base import KB_ROOT
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+_HOURS = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
 
 
 class GatewaySettings(BaseSettings):
@@ -25,7 +29,56 @@ class GatewaySettings(BaseSettings):
     kb_dir: Path = KB_ROOT
     max_text_chars: int = Field(2000, ge=10)
 
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'gateway.db'}"
+    retention_days: int = Field(180, ge=1)
+    rate_burst: int = Field(8, ge=1)
+    rate_per_second: float = Field(0.5, gt=0)
+
+    # Hotline duty: "08:30-17:30" on ISO weekdays "1-5" (Monday–Friday), in the bureau's time zone.
+    duty_hours: str = "08:30-17:30"
+    duty_days: str = "1-5"
+    timezone: str = "Asia/Shanghai"
+
+    # Console sessions are signed with this secret; without it a random one is made per process
+    # (sessions then end when the gateway restarts). Several gateways must share one.
+    session_secret: SecretStr | None = None
+    cookie_secure: bool = False
+
+    @field_validator("duty_hours")
+    @classmethod
+    def _hours(cls, value: str) -> str:
+        if not _HOURS.match(value):
+            raise ValueError("duty_hours must look like 08:30-17:30")
+        return value
+
+    @field_validator("duty_days")
+    @classmethod
+    def _days(cls, value: str) -> str:
+        if not re.fullmatch(r"[1-7](-[1-7])?(,[1-7](-[1-7])?)*", value):
+            raise ValueError("duty_days must look like 1-5 or 1-5,7 (ISO weekdays)")
+        return value
+
+    @field_validator("session_secret")
+    @classmethod
+    def _secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and (len(value.get_secret_value()) < 32
+                                  or value.get_secret_value().lower() in {"changeme", "secret", "change-me"}):
+            raise ValueError("TONGXIN_SESSION_SECRET must be a random string of at least 32 characters")
+        return value
+
+    def on_duty(self, now: dt.datetime | None = None) -> bool:
+        local = (now or dt.datetime.now(dt.UTC)).astimezone(ZoneInfo(self.timezone))
+        days: set[int] = set()
+        for part in self.duty_days.split(","):
+            first, _, last = part.partition("-")
+            days.update(range(int(first), int(last or first) + 1))
+        match = _HOURS.match(self.duty_hours)
+        assert match is not None
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        minutes = local.hour * 60 + local.minute
+        return local.isoweekday() in days and h1 * 60 + m1 <= minutes < h2 * 60 + m2
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> GatewaySettings:
-    return GatewaySettings()  # type: ignore[call-arg]  # values come from the environment
+    return GatewaySettings()

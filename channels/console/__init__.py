@@ -1,0 +1,1 @@
+"""The hotline staff console at ``/console``: queue, conversation view, reply, close, audit."""

@@ -1,0 +1,43 @@
+"""Messages that answer no request (a hotline worker's reply, a closing note) reach the user on their channel."""
+
+from __future__ import annotations
+
+import logging
+
+from channels.base import ChannelAdapter
+from channels.hub import Hub
+from channels.messages import Reply
+from channels.store.records import ConversationRecord
+
+logger = logging.getLogger(__name__)
+
+
+def conversation_topic(conversation_id: int) -> str:
+    return f"conversation:{conversation_id}"
+
+
+class Delivery:
+    """Web users get pushes over the hub (the widget's socket; the store serves its polling fallback);
+    other channels go through their adapter's ``push``."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self.adapters: dict[str, ChannelAdapter] = {}
+
+    def register(self, adapter: ChannelAdapter) -> None:
+        self.adapters[adapter.name] = adapter
+
+    async def push(self, conversation: ConversationRecord, replies: list[Reply], message_ids: list[int]) -> None:
+        if conversation.channel == "web":
+            for reply, message_id in zip(replies, message_ids, strict=True):
+                self.hub.publish(conversation_topic(conversation.id),
+                                 {"type": "push", "id": message_id, **reply.model_dump()})
+            return
+        adapter = self.adapters.get(conversation.channel)
+        if adapter is None:
+            logger.error("no adapter for channel %s: message stored, not delivered", conversation.channel)
+            return
+        try:
+            await adapter.push(conversation.sender_id, replies)
+        except Exception:  # the message is in the store; staff see the failure in the log
+            logger.exception("delivery to %s:%s failed", conversation.channel, conversation.sender_id)

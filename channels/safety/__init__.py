@@ -1,0 +1,1 @@
+"""Child safety in the gateway: the crisis screen (before NLU, during handoff too) and PII masking."""
