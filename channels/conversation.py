@@ -143,36 +143,38 @@ class ConversationService:
 
     async def _pending(self, conversation: ConversationRecord, text: str) -> BotTurn | None:
         pending = conversation.pending or ""
-        clear = asyncio.to_thread(self.store.update_conversation, conversation.id, pending=None)
+
+        async def clear() -> None:
+            await asyncio.to_thread(self.store.update_conversation, conversation.id, pending=None)
         if pending == "confirm_delete":
             if _is(text, CONFIRM_DELETE, self.phrases.confirm):
                 await self._delete(conversation)
                 return BotTurn([self._system("deleted")])
-            await clear
+            await clear()
             if _is(text, CANCEL, self.phrases.cancel):
                 return BotTurn([self._system("delete_cancelled")])
             return None
         if pending.startswith("callback:"):
             ticket_id = pending.split(":", 1)[1]
             if _is(text, CANCEL, self.phrases.cancel):
-                await clear
+                await clear()
                 return BotTurn([self._system("cancelled")])
             match = _MOBILE.search(text.replace(" ", "").replace("-", ""))
             if match is None:
                 return BotTurn([self._system("callback_invalid")])
             await asyncio.to_thread(self.store.set_ticket_fields, ticket_id, callback_phone=match.group(0))
-            await clear
+            await clear()
             self.hub.publish(CONSOLE, {"type": "ticket", "ticket_id": ticket_id, "callback": True})
             return BotTurn([self._system("callback_saved")])
         if pending.startswith("rate:"):
-            await clear
+            await clear()
             score = RATINGS.get(text) or next((s for s, words in self.phrases.ratings.items()
                                                if text.strip("。.!！ ") in words), None)
             if score is None:
                 return None
             await asyncio.to_thread(self.store.set_ticket_fields, pending.split(":", 1)[1], satisfaction=score)
             return BotTurn([self._system("rating_thanks")])
-        await clear
+        await clear()
         return None
 
     async def _ask_delete(self, conversation: ConversationRecord) -> BotTurn:

@@ -113,8 +113,11 @@ async def _push(websocket: WebSocket, queue: asyncio.Queue[dict[str, Any]]) -> N
 
 
 async def _on_client_message(websocket: WebSocket, sender_id: str, raw: str) -> None:
+    data: Any = None
     try:
         data = json.loads(raw)
+        if not isinstance(data, dict):
+            raise ValueError("a message is a JSON object")
         body = ChatRequest.model_validate({**data, "sender_id": sender_id})
     except (ValueError, ValidationError) as exc:
         code = "text_too_long" if "too_long" in str(exc) else "invalid_message"

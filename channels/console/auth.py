@@ -60,7 +60,7 @@ class Session:
 
 
 def issue_session(secret: str, staff_id: int, now: float | None = None) -> tuple[str, Session]:
-    session = Session(staff_id, int((now or time.time()) + SESSION_TTL_S), secrets.token_urlsafe(16))
+    session = Session(staff_id, int((time.time() if now is None else now) + SESSION_TTL_S), secrets.token_urlsafe(16))
     body = f"{session.staff_id}.{session.expires}.{session.nonce}"
     return f"{body}.{_sign(secret, body)}", session
 
@@ -71,7 +71,7 @@ def read_session(secret: str, cookie: str | None, now: float | None = None) -> S
     staff_id, expires, nonce, signature = cookie.split(".")
     if not hmac.compare_digest(signature, _sign(secret, f"{staff_id}.{expires}.{nonce}")):
         return None
-    if not staff_id.isdigit() or not expires.isdigit() or int(expires) < (now or time.time()):
+    if not staff_id.isdigit() or not expires.isdigit() or int(expires) < (time.time() if now is None else now):
         return None
     return Session(int(staff_id), int(expires), nonce)
 

@@ -27,7 +27,6 @@ router = APIRouter(prefix="/console")
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 OUTCOMES = ("resolved", "referred_local", "reported_police", "callback_scheduled", "no_response", "other")
-_login_limiter = RateLimiter(burst=5, per_second=1 / 60)
 
 
 class LoginRequired(Exception):
@@ -36,6 +35,8 @@ class LoginRequired(Exception):
 
 
 def install(app: FastAPI) -> None:
+    app.state.login_limiter = RateLimiter(burst=5, per_second=1 / 60)
+
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, exc: LoginRequired) -> Response:
         if exc.page:
@@ -108,7 +109,7 @@ async def login(request: Request, username: Annotated[str, Form(max_length=64)],
     if not cookie_token or cookie_token != csrf_token:
         raise ApiError(403, "csrf", "missing or wrong CSRF token")
     client = request.client.host if request.client else "?"
-    if not _login_limiter.allow(f"{client}:{username}"):
+    if not request.app.state.login_limiter.allow(f"{client}:{username}"):
         return RedirectResponse("/console/login?error=too_many", status_code=303)
     store = _store(request)
     staff = await asyncio.to_thread(store.staff_by_username, username)
