@@ -32,6 +32,8 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PIP_NO_INPUT := 1
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
+# Rasa would send telemetry to its servers: not from a bureau's machine.
+export RASA_TELEMETRY_ENABLED := false
 
 hash_files = $(shell cat $(sort $(1)) /dev/null | sha256sum | cut -c1-16)
 

@@ -118,7 +118,10 @@ def create_app(
                 rasa, texts, store, handoff, hub, CrisisScreen.load(),
                 RateLimiter(settings.rate_burst, settings.rate_per_second), eraser, max_chars=settings.max_text_chars)
             for adapter in adapters:
-                await adapter.start()
+                try:
+                    await adapter.start()
+                except Exception:  # one platform being unreachable must not take the web chat down
+                    logger.exception("channel %s failed to start; the other channels keep running", adapter.name)
             purge = asyncio.create_task(_retention_loop(store, eraser, settings.retention_days))
             logger.info("gateway ready on http://%s:%s/ (channels: %s)", settings.gateway_host,
                         settings.gateway_port, ", ".join(["web", *(a.name for a in adapters)]))

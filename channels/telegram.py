@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update, User
+from telegram.error import InvalidToken
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -226,6 +227,10 @@ class TelegramAdapter(ChannelAdapter):
             await application.start()
             if application.updater is not None:
                 await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+        except InvalidToken:
+            await self._shut_down(application)
+            # PTB's message quotes the token; keep the secret out of tracebacks and logs.
+            raise InvalidToken("TONGXIN_TELEGRAM_TOKEN was rejected by the Telegram server") from None
         except BaseException:
             await self._shut_down(application)
             raise
@@ -258,6 +263,7 @@ class TelegramAdapter(ChannelAdapter):
         if application.running:
             await application.stop()
         await application.shutdown()
+        await application.bot.shutdown()  # also closes the HTTP clients when initialize() failed half-way
 
     # --- webhook --------------------------------------------------------------------------
 

@@ -295,6 +295,6 @@ class Retriever:
         if fused:
             return index.chunks[fused[0][0]]
         # Found only through a question variant: take the passage of that document closest to the query.
-        positions = [i for i, c in enumerate(index.chunks) if c.doc_id == doc_id and c.kind == "passage"]
+        positions = index.passages_by_doc[doc_id]
         scores = np.asarray(index.vectors[positions]) @ qvec
         return index.chunks[positions[int(np.argmax(scores))]]

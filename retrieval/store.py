@@ -23,6 +23,7 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,14 @@ class LoadedIndex:
     dense: DenseIndex
     sparse: SparseIndex
     domain: DomainClassifier | None
+
+    @cached_property
+    def passages_by_doc(self) -> dict[str, list[int]]:
+        out: dict[str, list[int]] = {}
+        for i, chunk in enumerate(self.chunks):
+            if chunk.kind == "passage":
+                out.setdefault(chunk.doc_id, []).append(i)
+        return out
 
 
 def embedding_key(model: str, text: str) -> str:

@@ -1,10 +1,11 @@
 """The crisis screen: does a message signal danger to a child? Runs before anything else, every turn.
 
 Patterns are data (``channels/data/crisis.zh.yml``). The text is normalised first (traditional →
-simplified, full-width → half-width, spaces and punctuation between characters removed) so "我 不 想 活"
-and "我不想活" are the same. ``mask`` phrases (idioms such as 笑死, 饿死; paperwork such as 死亡证明)
-are removed before matching; a category's ``unless`` patterns (a general question about the rules,
-not a report) cancel that category. The screen prefers a false alarm to a miss.
+simplified, full-width → half-width, spaces, punctuation and emoji removed, a character typed three or
+more times in a row cut to two) so "我 不 想 活😭" and "我不想活" are the same. ``mask`` phrases
+(idioms such as 笑死, 饿死; paperwork such as 死亡证明) are removed before matching; a category's
+``unless`` patterns (a general question about the rules, not a report) cancel that category. The
+screen prefers a false alarm to a miss.
 """
 
 from __future__ import annotations
@@ -19,12 +20,20 @@ import yaml
 from retrieval.normalize import to_simplified
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "crisis.zh.yml"
-_NOISE = re.compile(r"[\s\u3000·.,，。、!！?？~～…\-—_*#@'\"“”‘’()（）\[\]【】<>《》:：;；|/\\]+")
+# Everything that is not a letter or a digit: spaces, punctuation, emoji, symbols, zero-width joiners, "_".
+_NOISE = re.compile(r"[\W_]+")
+# A character (not a digit) typed three or more times in a row is folded to two, which keeps reduplicated
+# words intact: 救救救救我 → 救救我, 妈妈妈妈 → 妈妈, 想死死死 → 想死死.
+_REPEAT = re.compile(r"(\D)\1{2,}")
+# Variants OpenCC leaves alone because they are also valid simplified characters (著火 → 着火).
+_FOLD = str.maketrans({"著": "着"})
 
 
 def normalise(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).lower()
-    return _NOISE.sub("", to_simplified(text))
+    """Fold ``text`` for matching: NFKC (full-width → half-width), lower case, simplified script, no
+    spaces, punctuation or emoji, a run of one repeated character cut to two."""
+    text = to_simplified(unicodedata.normalize("NFKC", text).lower()).translate(_FOLD)
+    return _REPEAT.sub(r"\1\1", _NOISE.sub("", text))
 
 
 @dataclass(frozen=True)
@@ -80,4 +89,4 @@ class CrisisScreen:
 
 def normalise_pattern(pattern: str) -> str:
     """Patterns are written in plain Chinese regex; fold them the same way as messages (keeping regex syntax)."""
-    return to_simplified(unicodedata.normalize("NFKC", pattern).lower())
+    return to_simplified(unicodedata.normalize("NFKC", pattern).lower()).translate(_FOLD)

@@ -73,7 +73,7 @@ def test_rasa_down_gives_a_polite_reply_with_verified_numbers(make_client: Make)
     assert resp.status_code == 200
     text = resp.json()["replies"][0]["text"]
     assert resp.json()["replies"][-1]["text"].startswith("【使用须知】")  # first contact: the notice comes last
-    assert "110" in text and "12345" in text and "12355" in text
+    assert "110" in text and "12345" in text and "12338" in text
     assert resp.json()["handoff"] is None
 
 

@@ -18,7 +18,9 @@ async def test_send_posts_rasa_rest_shape() -> None:
 
     async with httpx.AsyncClient(base_url="http://rasa", transport=httpx.MockTransport(handler)) as http:
         messages = await RasaClient(http).send("web:u1", "你好", {"channel": "web"})
-    assert seen == [{"sender": "web:u1", "message": "你好", "metadata": {"channel": "web"}}]
+    [body] = seen
+    assert body["sender"] == "web:u1" and body["message"] == "你好"
+    assert body["metadata"]["channel"] == "web" and len(body["metadata"]["tx_message_id"]) == 32  # type: ignore[index]
     assert messages == [{"recipient_id": "web:u1", "text": "你好"}]
 
 
@@ -56,3 +58,40 @@ async def test_status_requires_a_loaded_model() -> None:
     async with httpx.AsyncClient(base_url="http://rasa", transport=httpx.MockTransport(no_model)) as http:
         with pytest.raises(RasaUnavailableError, match="no model"):
             await RasaClient(http).status()
+
+
+async def test_a_slow_message_is_recovered_from_the_tracker_not_sent_twice() -> None:
+    posts: list[dict[str, object]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            posts.append(json.loads(request.content))
+            raise httpx.ReadTimeout("slow", request=request)
+        message_id = posts[0]["metadata"]["tx_message_id"]  # type: ignore[index]
+        return httpx.Response(200, json={"events": [
+            {"event": "user", "text": "你好", "metadata": {"tx_message_id": message_id}},
+            {"event": "bot", "text": "您好", "data": {"buttons": [{"title": "转人工", "payload": "/request_human"}]}},
+            {"event": "action", "name": "action_listen"},
+        ]})
+
+    async with httpx.AsyncClient(base_url="http://rasa", transport=httpx.MockTransport(handler)) as http:
+        messages = await RasaClient(http, timeout=0.1, recovery_s=3).send("web:u1", "你好")
+    assert len(posts) == 1
+    assert messages == [{"text": "您好", "buttons": [{"title": "转人工", "payload": "/request_human"}]}]
+
+
+async def test_a_message_rasa_never_saw_is_sent_again_once() -> None:
+    posts: list[dict[str, object]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            posts.append(json.loads(request.content))
+            if len(posts) == 1:
+                raise httpx.ConnectTimeout("lost on the way", request=request)
+            return httpx.Response(200, json=[{"text": "您好"}])
+        return httpx.Response(200, json={"events": []})
+
+    async with httpx.AsyncClient(base_url="http://rasa", transport=httpx.MockTransport(handler)) as http:
+        messages = await RasaClient(http, timeout=0.1, recovery_s=2.5).send("web:u1", "你好")
+    assert len(posts) == 2 and posts[0] == posts[1]  # the same message id both times
+    assert messages == [{"text": "您好"}]

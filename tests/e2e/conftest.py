@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.stack import Stack
+from channels.launcher import Stack
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.stack import Stack
+from channels.launcher import Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -8,6 +8,11 @@
   const REASON = { crisis: "危险信号", user_request: "用户要求人工", repeated_failure: "机器人答不上",
                    screening_needs_person: "筛查发现需人工", staff_pickup: "工作人员接入", user_returned: "用户返回机器人" };
   const FROM = { user: "用户", bot: "机器人", staff: "工作人员", system: "系统" };
+  // Buttons the user pressed arrive as payloads: show what they mean.
+  const PAYLOAD = { "/request_human": "点了“转人工”", "/tx_back_to_bot": "点了“回到机器人”", "/tx_callback": "点了“留下电话回拨”",
+                    "/tx_rate_good": "评价：满意", "/tx_rate_ok": "评价：一般", "/tx_rate_bad": "评价：不满意",
+                    "/tx_confirm_delete": "点了“确认删除”", "/tx_cancel": "点了“取消”" };
+  function action(text) { return text && text.charAt(0) === "/" ? "［" + (PAYLOAD[text] || "点了按钮 " + text) + "］" : null; }
 
   function el(tag, text, cls) { const e = document.createElement(tag); if (text != null) e.textContent = text; if (cls) e.className = cls; return e; }
   async function api(path, body) {
@@ -42,7 +47,8 @@
       tr.appendChild(el("td", STATE[t.state] + (t.queue_position ? "（第" + t.queue_position + "位）" : "")));
       tr.appendChild(el("td", (REASON[t.reason] || t.reason) + (t.risk_flags.length ? "：" + t.risk_flags.join("、") : "")));
       tr.appendChild(el("td", t.channel)); tr.appendChild(el("td", waited(t.waiting_s)));
-      tr.appendChild(el("td", t.preview)); tr.appendChild(el("td", t.callback_phone || "—")); tr.appendChild(el("td", t.assignee || "—"));
+      const shown = action(t.preview);
+      tr.appendChild(el("td", shown || t.preview, shown ? "preview-action" : null)); tr.appendChild(el("td", t.callback_phone || "—")); tr.appendChild(el("td", t.assignee || "—"));
       const a = el("a", "查看"); a.href = "/console/tickets/" + encodeURIComponent(t.id); const td = el("td"); td.appendChild(a); tr.appendChild(td);
       body.appendChild(tr);
     }
@@ -63,7 +69,9 @@
     const ol = document.getElementById("transcript"); ol.replaceChildren();
     for (const m of data.transcript) {
       const li = el("li", null, m.from); li.appendChild(el("span", (FROM[m.from] || m.from) + (m.staff ? "（" + m.staff + "）" : "") + " · " + new Date(m.at).toLocaleString(), "meta"));
-      li.appendChild(document.createTextNode(m.text)); ol.appendChild(li);
+      const shown = m.from === "user" ? action(m.text) : null;
+      if (shown) li.appendChild(el("span", shown, "action")); else li.appendChild(document.createTextNode(m.text));
+      ol.appendChild(li);
     }
     ol.scrollTop = ol.scrollHeight;
     const canned = document.getElementById("canned");

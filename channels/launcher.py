@@ -1,4 +1,4 @@
-"""Start the real three processes (action server, Rasa, gateway) on free ports, for end-to-end tests."""
+"""Start the real three processes (action server, Rasa, gateway) on free ports: for end-to-end tests and benchmarks."""
 
 from __future__ import annotations
 
@@ -66,7 +66,13 @@ class Stack:
             "TONGXIN_GATEWAY_PORT": str(self.gateway_port),
             "TONGXIN_GATEWAY_HOST": "127.0.0.1",
             "TONGXIN_TRACKER_SQLITE_PATH": str(self.workdir / "tracker.db"),
+            "TONGXIN_DATABASE_URL": f"sqlite:///{self.workdir / 'gateway.db'}",
+            # Tests run at any hour: the hotline is "on duty" all week.
+            "TONGXIN_DUTY_DAYS": "1-7",
+            "TONGXIN_DUTY_HOURS": "00:00-23:59",
+            "TONGXIN_SESSION_SECRET": "e2e-" + "x" * 40,
             "HF_HUB_OFFLINE": "1",
+            "RASA_TELEMETRY_ENABLED": "false",
             "PYTHONUNBUFFERED": "1",
         })
         env.update(self.extra_env)
@@ -148,6 +154,11 @@ class Stack:
         path = self.workdir / f"{name}.log"
         text = path.read_text(errors="replace") if path.exists() else ""
         return f"--- {name} ---\n" + "\n".join(text.splitlines()[-lines:])
+
+    def create_staff(self, username: str, password: str, role: str = "staff") -> None:
+        subprocess.run([str(APP_PY), "-m", "channels.console", "create-user", "--username", username, "--role", role,
+                        "--password-stdin", "--database-url", f"sqlite:///{self.workdir / 'gateway.db'}"],
+                       input=password + "\n", text=True, check=True, cwd=ROOT, env=self.env(), capture_output=True)
 
     def chat(self, sender: str, text: str, timeout: float = 60.0) -> dict[str, object]:
         resp = httpx.post(f"{self.gateway}/api/chat", json={"sender_id": sender, "text": text}, timeout=timeout)
