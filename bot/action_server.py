@@ -67,8 +67,9 @@ def create_app(settings: BotSettings | None = None) -> Sanic:
     @app.get("/ready")
     async def ready(_: Request) -> response.HTTPResponse:
         status = _index_status()
-        return response.json({"status": "ok" if status["ready"] else "loading", "index": status},
-                             status=200 if status["ready"] else 503)
+        return response.json(
+            {"status": "ok" if status["ready"] else "loading", "index": status}, status=200 if status["ready"] else 503
+        )
 
     @app.post("/admin/reload-index")
     async def reload_index(request: Request) -> response.HTTPResponse:
@@ -91,8 +92,7 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = get_settings()
     app = create_app(settings)
-    app.prepare(host=settings.action_host, port=settings.action_port, single_process=True,
-                access_log=False, motd=False)
+    app.prepare(host=settings.action_host, port=settings.action_port, single_process=True, access_log=False, motd=False)
     Sanic.serve_single(app)
     return 0
 

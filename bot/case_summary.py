@@ -6,8 +6,19 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
-SUMMARY_SLOTS = ("role", "county", "child_age", "hukou", "father", "mother", "child_disability",
-                 "family_low_income", "in_school", "guardianship_harm", "last_doc_id")
+SUMMARY_SLOTS = (
+    "role",
+    "county",
+    "child_age",
+    "hukou",
+    "father",
+    "mother",
+    "child_disability",
+    "family_low_income",
+    "in_school",
+    "guardianship_harm",
+    "last_doc_id",
+)
 
 
 def last_exchanges(events: list[dict[str, Any]], limit: int = 6) -> list[dict[str, str]]:

@@ -21,8 +21,11 @@ def endpoints(settings: BotSettings) -> dict[str, Any]:
     tracker: dict[str, Any]
     if settings.tracker_store == "postgresql":
         tracker = {
-            "type": "SQL", "dialect": "postgresql", "url": settings.tracker_pg_host,
-            "port": settings.tracker_pg_port, "db": settings.tracker_pg_db,
+            "type": "SQL",
+            "dialect": "postgresql",
+            "url": settings.tracker_pg_host,
+            "port": settings.tracker_pg_port,
+            "db": settings.tracker_pg_db,
             "username": settings.tracker_pg_user,
         }
         if settings.tracker_pg_password:
@@ -32,8 +35,13 @@ def endpoints(settings: BotSettings) -> dict[str, Any]:
         tracker = {"type": "SQL", "dialect": "sqlite", "db": str(settings.tracker_sqlite_path)}
     lock: dict[str, Any] = {"type": "in_memory"}
     if settings.lock_store == "redis":
-        lock = {"type": "redis", "url": settings.redis_host, "port": settings.redis_port, "db": settings.redis_db,
-                "key_prefix": "tongxin"}
+        lock = {
+            "type": "redis",
+            "url": settings.redis_host,
+            "port": settings.redis_port,
+            "db": settings.redis_db,
+            "key_prefix": "tongxin",
+        }
     return {
         "action_endpoint": {"url": settings.action_url.rstrip("/") + "/webhook"},
         "tracker_store": tracker,

@@ -42,9 +42,10 @@ class Services:
         return answer_card(self.retriever.search(question, 5, filters=filters))
 
     def contact_lines(self, kinds: tuple[str, ...]) -> str:
-        """"110（公安报警电话）、120（急救电话）" — verified entries only (unverified numbers are never shown)."""
-        return "、".join(f"{r.public_contact()}（{r.name}）" for r in self.kb.referrals
-                         if r.kind in kinds and r.public_contact())
+        """ "110（公安报警电话）、120（急救电话）" — verified entries only (unverified numbers are never shown)."""
+        return "、".join(
+            f"{r.public_contact()}（{r.name}）" for r in self.kb.referrals if r.kind in kinds and r.public_contact()
+        )
 
     def referral_lines(self, referrals: list[Referral]) -> str:
         """One line per entry: the number only when verified, otherwise the entry's own note."""
@@ -82,8 +83,12 @@ def build_services(kb_dir: Path | None = None) -> Services:
     from retrieval.runtime import make_retriever
     from retrieval.settings import RetrievalSettings
 
-    settings = RetrievalSettings() if kb_dir is None else RetrievalSettings(kb_dir=kb_dir)  # type: ignore[call-arg]
+    settings = RetrievalSettings() if kb_dir is None else RetrievalSettings(kb_dir=kb_dir)
     retriever = make_retriever(settings)
     retriever.warm_up()
-    return Services(retriever=retriever, kb=load_knowledge_base(settings.kb_dir), engine=EligibilityEngine.load(),
-                    extractor=FactExtractor())
+    return Services(
+        retriever=retriever,
+        kb=load_knowledge_base(settings.kb_dir),
+        engine=EligibilityEngine.load(),
+        extractor=FactExtractor(),
+    )

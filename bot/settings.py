@@ -38,8 +38,10 @@ class BotSettings(BaseSettings):
         """SQLAlchemy URL of Rasa's tracker store, for the gateway's deletion and retention purge."""
         if self.tracker_store == "postgresql":
             password = f":{self.tracker_pg_password.get_secret_value()}" if self.tracker_pg_password else ""
-            return (f"postgresql+psycopg://{self.tracker_pg_user}{password}@{self.tracker_pg_host}:"
-                    f"{self.tracker_pg_port}/{self.tracker_pg_db}")
+            return (
+                f"postgresql+psycopg://{self.tracker_pg_user}{password}@{self.tracker_pg_host}:"
+                f"{self.tracker_pg_port}/{self.tracker_pg_db}"
+            )
         return f"sqlite:///{self.tracker_sqlite_path}"
 
     @model_validator(mode="after")

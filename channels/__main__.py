@@ -15,8 +15,13 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = get_settings()
     print(f"童心守护 gateway: open http://{settings.gateway_host}:{settings.gateway_port}/", flush=True)
-    uvicorn.run(create_app(settings), host=settings.gateway_host, port=settings.gateway_port,
-                log_level="info", proxy_headers=False)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.gateway_host,
+        port=settings.gateway_port,
+        log_level="info",
+        proxy_headers=False,
+    )
     return 0
 
 

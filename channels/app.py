@@ -95,7 +95,7 @@ def create_app(
         from channels.wechat import WeChatSettings
 
         wechat = WeChatSettings()
-    tracker_url = tracker_url if tracker_url is not None else BotSettings().tracker_url()  # type: ignore[call-arg]
+    tracker_url = tracker_url if tracker_url is not None else BotSettings().tracker_url()
     kb = load_knowledge_base(settings.kb_dir)
     texts = Texts.load(kb.referrals, retention_days=settings.retention_days)
     hub = Hub()
@@ -115,16 +115,28 @@ def create_app(
             app.state.store, app.state.rasa, app.state.actions_http = store, rasa, actions_http
             app.state.handoff = handoff
             app.state.conversations = ConversationService(
-                rasa, texts, store, handoff, hub, CrisisScreen.load(),
-                RateLimiter(settings.rate_burst, settings.rate_per_second), eraser, max_chars=settings.max_text_chars)
+                rasa,
+                texts,
+                store,
+                handoff,
+                hub,
+                CrisisScreen.load(),
+                RateLimiter(settings.rate_burst, settings.rate_per_second),
+                eraser,
+                max_chars=settings.max_text_chars,
+            )
             for adapter in adapters:
                 try:
                     await adapter.start()
                 except Exception:  # one platform being unreachable must not take the web chat down
                     logger.exception("channel %s failed to start; the other channels keep running", adapter.name)
             purge = asyncio.create_task(_retention_loop(store, eraser, settings.retention_days))
-            logger.info("gateway ready on http://%s:%s/ (channels: %s)", settings.gateway_host,
-                        settings.gateway_port, ", ".join(["web", *(a.name for a in adapters)]))
+            logger.info(
+                "gateway ready on http://%s:%s/ (channels: %s)",
+                settings.gateway_host,
+                settings.gateway_port,
+                ", ".join(["web", *(a.name for a in adapters)]),
+            )
             try:
                 yield
             finally:
@@ -138,8 +150,9 @@ def create_app(
 
     app = FastAPI(title="童心守护 gateway", version="0.1.0", lifespan=lifespan)
     app.state.settings, app.state.texts, app.state.hub, app.state.delivery = settings, texts, hub, delivery
-    app.state.session_secret = (settings.session_secret.get_secret_value() if settings.session_secret
-                                else secrets.token_urlsafe(48))
+    app.state.session_secret = (
+        settings.session_secret.get_secret_value() if settings.session_secret else secrets.token_urlsafe(48)
+    )
     errors.install(app)
 
     @app.exception_handler(Exception)

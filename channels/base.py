@@ -49,10 +49,10 @@ class ChannelAdapter(ABC):
     async def push(self, user_id: str, replies: list[Reply]) -> None:
         """Deliver replies that answer no request (staff replies, slow answers) to ``user_id``."""
 
-    async def start(self) -> None:
+    async def start(self) -> None:  # noqa: B027 - an optional hook: most adapters need no start-up
         """Connect to the platform (called in the app's lifespan); default: nothing to do."""
 
-    async def stop(self) -> None:
+    async def stop(self) -> None:  # noqa: B027 - an optional hook
         """Disconnect; default: nothing to do."""
 
     def as_text(self, reply: Reply) -> str:

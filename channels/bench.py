@@ -32,8 +32,10 @@ def questions() -> list[str]:
 
 def pct(samples: list[float]) -> dict[str, float]:
     ordered = sorted(samples)
-    return {"p50_ms": round(statistics.median(ordered), 1),
-            "p95_ms": round(ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))], 1)}
+    return {
+        "p50_ms": round(statistics.median(ordered), 1),
+        "p95_ms": round(ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))], 1),
+    }
 
 
 async def _user(client: httpx.AsyncClient, target: str, user: str, texts: list[str], out: list[float]) -> int:
@@ -55,13 +57,27 @@ async def measure(base_url: str, target: str, users: int, per_user: int, pool: l
     samples: list[float] = []
     async with httpx.AsyncClient(base_url=base_url, timeout=120) as client:
         started = time.perf_counter()
-        errors = await asyncio.gather(*[
-            _user(client, target, f"bench-{tag}-{target}-{users}-{u}",
-                  [pool[(u * per_user + i) % len(pool)] for i in range(per_user)], samples)
-            for u in range(users)])
+        errors = await asyncio.gather(
+            *[
+                _user(
+                    client,
+                    target,
+                    f"bench-{tag}-{target}-{users}-{u}",
+                    [pool[(u * per_user + i) % len(pool)] for i in range(per_user)],
+                    samples,
+                )
+                for u in range(users)
+            ]
+        )
         wall = time.perf_counter() - started
-    return {"target": target, "users": users, "requests": len(samples), "errors": sum(errors),
-            "throughput_rps": round(len(samples) / wall, 2), **pct(samples)}
+    return {
+        "target": target,
+        "users": users,
+        "requests": len(samples),
+        "errors": sum(errors),
+        "throughput_rps": round(len(samples) / wall, 2),
+        **pct(samples),
+    }
 
 
 async def run(gateway: str, rasa: str, levels: list[int], per_user: int) -> dict[str, Any]:
@@ -84,13 +100,16 @@ def markdown(report: dict[str, Any]) -> str:
         "the same questions go once through the gateway (`POST /api/chat`: store, crisis screen, Rasa, actions, "
         "retrieval) and once to Rasa's REST webhook directly.",
         "",
-        "| users | Rasa direct p50 / p95 (ms) | gateway p50 / p95 (ms) | gateway overhead at p50 | gateway req/s | errors |",
+        "| users | Rasa direct p50 / p95 (ms) | gateway p50 / p95 (ms) | gateway overhead at p50 "
+        "| gateway req/s | errors |",
         "|---|---|---|---|---|---|",
     ]
     for row in report["levels"]:
         r, g = row["rasa"], row["gateway"]
-        lines.append(f"| {row['users']} | {r['p50_ms']} / {r['p95_ms']} | {g['p50_ms']} / {g['p95_ms']} | "
-                     f"{row['overhead_p50']:+.1%} | {g['throughput_rps']} | {g['errors'] + r['errors']} |")
+        lines.append(
+            f"| {row['users']} | {r['p50_ms']} / {r['p95_ms']} | {g['p50_ms']} / {g['p95_ms']} | "
+            f"{row['overhead_p50']:+.1%} | {g['throughput_rps']} | {g['errors'] + r['errors']} |"
+        )
     return "\n".join(lines)
 
 
@@ -107,20 +126,26 @@ def main(argv: list[str] | None = None) -> int:
     stack = None
     if not args.gateway:
         # Benchmark users send quickly: lift the per-sender rate limit for the run.
-        stack = Stack(Path(tempfile.mkdtemp(prefix="tongxin-bench-")),
-                      extra_env={"TONGXIN_RATE_BURST": "10000", "TONGXIN_RATE_PER_SECOND": "1000"})
+        stack = Stack(
+            Path(tempfile.mkdtemp(prefix="tongxin-bench-")),
+            extra_env={"TONGXIN_RATE_BURST": "10000", "TONGXIN_RATE_PER_SECOND": "1000"},
+        )
         stack.start()
+    gateway = args.gateway or (stack.gateway if stack else "")
+    rasa = args.rasa or (stack.rasa_url if stack else "")
     try:
-        report = asyncio.run(run(args.gateway or stack.gateway, args.rasa or stack.rasa_url,  # type: ignore[union-attr]
-                                 levels, args.per_user))
+        report = asyncio.run(run(gateway, rasa, levels, args.per_user))
     finally:
         if stack:
             stack.stop_all()
     print(json.dumps(report, indent=1) if args.json else markdown(report))
     if args.write:
-        replace_section(BENCHMARKS, "channels-bench", markdown(report)
-                        + f"\n\nCommand: `.venv/bin/python -m channels.bench --levels {args.levels} "
-                          f"--per-user {args.per_user} --write`")
+        replace_section(
+            BENCHMARKS,
+            "channels-bench",
+            markdown(report) + f"\n\nCommand: `.venv/bin/python -m channels.bench --levels {args.levels} "
+            f"--per-user {args.per_user} --write`",
+        )
     return 0
 
 

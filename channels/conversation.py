@@ -23,8 +23,8 @@ from channels.base import choose
 from channels.handoff import BACK_TO_BOT, CALLBACK, CONSOLE, RATINGS, HandoffService, reply_payload
 from channels.hub import Hub
 from channels.messages import BotTurn, Button, InboundMessage, Reply, from_rasa, gateway_signals
-from channels.ratelimit import RateLimiter
 from channels.rasa_client import RasaClient, RasaUnavailableError
+from channels.ratelimit import RateLimiter
 from channels.safety.crisis import CrisisScreen
 from channels.safety.privacy import mask_pii
 from channels.store.records import ConversationRecord
@@ -49,8 +49,13 @@ class Phrases:
     @classmethod
     def load(cls, path: Path = PHRASES) -> Phrases:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return cls(tuple(data["delete_request"]), tuple(data["confirm"]), tuple(data["cancel"]),
-                   tuple(data["back_to_bot"]), {int(k): tuple(v) for k, v in data["ratings"].items()})
+        return cls(
+            tuple(data["delete_request"]),
+            tuple(data["confirm"]),
+            tuple(data["cancel"]),
+            tuple(data["back_to_bot"]),
+            {int(k): tuple(v) for k, v in data["ratings"].items()},
+        )
 
 
 def _is(text: str, payload: str, phrases: tuple[str, ...]) -> bool:
@@ -58,8 +63,19 @@ def _is(text: str, payload: str, phrases: tuple[str, ...]) -> bool:
 
 
 class ConversationService:
-    def __init__(self, rasa: RasaClient, texts: Texts, store: Store, handoff: HandoffService, hub: Hub,
-                 crisis: CrisisScreen, limiter: RateLimiter, eraser: TrackerEraser, *, max_chars: int) -> None:
+    def __init__(
+        self,
+        rasa: RasaClient,
+        texts: Texts,
+        store: Store,
+        handoff: HandoffService,
+        hub: Hub,
+        crisis: CrisisScreen,
+        limiter: RateLimiter,
+        eraser: TrackerEraser,
+        *,
+        max_chars: int,
+    ) -> None:
         self.rasa, self.texts, self.store, self.handoff, self.hub = rasa, texts, store, handoff, hub
         self.crisis, self.limiter, self.eraser, self.max_chars = crisis, limiter, eraser, max_chars
         self.phrases = Phrases.load()
@@ -114,7 +130,9 @@ class ConversationService:
                 await self.handoff.close(ticket.id, None, "user_returned", None, by_user=True)
                 return BotTurn([self._system("back_to_bot")])
             if text == CALLBACK:
-                await asyncio.to_thread(self.store.update_conversation, conversation.id, pending=f"callback:{ticket.id}")
+                await asyncio.to_thread(
+                    self.store.update_conversation, conversation.id, pending=f"callback:{ticket.id}"
+                )
                 return BotTurn([self._system("callback_ask")], self.handoff.handoff_out(ticket))
             if ticket.state == "active":  # a hotline worker has the conversation: the bot stays out
                 return BotTurn([self._system("staff_ack")], self.handoff.handoff_out(ticket))
@@ -132,8 +150,13 @@ class ConversationService:
             return await self._ask_delete(conversation)
         if not replies:
             logger.warning("rasa returned no text for conversation %s", conversation.id)
-            replies = [Reply(text=self.texts.empty_reply, author="system",
-                             buttons=[Button(title=self.texts.handoff_button, payload="/request_human")])]
+            replies = [
+                Reply(
+                    text=self.texts.empty_reply,
+                    author="system",
+                    buttons=[Button(title=self.texts.handoff_button, payload="/request_human")],
+                )
+            ]
         if signal is None:
             ticket = await asyncio.to_thread(self.store.open_ticket_for, conversation.id)
             return BotTurn(replies, self.handoff.handoff_out(ticket) if ticket else None)
@@ -146,6 +169,7 @@ class ConversationService:
 
         async def clear() -> None:
             await asyncio.to_thread(self.store.update_conversation, conversation.id, pending=None)
+
         if pending == "confirm_delete":
             if _is(text, CONFIRM_DELETE, self.phrases.confirm):
                 await self._delete(conversation)
@@ -168,8 +192,9 @@ class ConversationService:
             return BotTurn([self._system("callback_saved")])
         if pending.startswith("rate:"):
             await clear()
-            score = RATINGS.get(text) or next((s for s, words in self.phrases.ratings.items()
-                                               if text.strip("。.!！ ") in words), None)
+            score = RATINGS.get(text) or next(
+                (s for s, words in self.phrases.ratings.items() if text.strip("。.!！ ") in words), None
+            )
             if score is None:
                 return None
             await asyncio.to_thread(self.store.set_ticket_fields, pending.split(":", 1)[1], satisfaction=score)
@@ -179,8 +204,10 @@ class ConversationService:
 
     async def _ask_delete(self, conversation: ConversationRecord) -> BotTurn:
         await asyncio.to_thread(self.store.update_conversation, conversation.id, pending="confirm_delete")
-        buttons = [Button(title=self.texts.get("delete_confirm_button"), payload=CONFIRM_DELETE),
-                   Button(title=self.texts.get("delete_cancel_button"), payload=CANCEL)]
+        buttons = [
+            Button(title=self.texts.get("delete_confirm_button"), payload=CONFIRM_DELETE),
+            Button(title=self.texts.get("delete_cancel_button"), payload=CANCEL),
+        ]
         return BotTurn([self._system("delete_confirm", buttons=buttons)])
 
     async def _delete(self, conversation: ConversationRecord) -> None:
@@ -200,18 +227,28 @@ class ConversationService:
         for m in following:
             if m.author == "user":
                 break
-            replies.append(Reply(text=m.text, buttons=m.payload.get("buttons", []),
-                                 citations=m.payload.get("citations", []), author=m.payload.get("author", "bot")))
+            replies.append(
+                Reply(
+                    text=m.text,
+                    buttons=m.payload.get("buttons", []),
+                    citations=m.payload.get("citations", []),
+                    author=m.payload.get("author", "bot"),
+                )
+            )
         return BotTurn(replies or [self._system("staff_ack")])
 
     async def _finish(self, conversation: ConversationRecord, turn: BotTurn) -> BotTurn:
         if not await asyncio.to_thread(self.store.get_conversation, conversation.id):
             return turn  # deleted in this turn: nothing more is kept
         for reply in turn.replies:
-            await asyncio.to_thread(self.store.add_message, conversation.id, reply.author, reply.text,
-                                    reply_payload(reply))
+            await asyncio.to_thread(
+                self.store.add_message, conversation.id, reply.author, reply.text, reply_payload(reply)
+            )
         with_buttons = [r for r in turn.replies if r.buttons]
-        await asyncio.to_thread(self.store.update_conversation, conversation.id,
-                                last_buttons=[b.model_dump() for b in with_buttons[-1].buttons] if with_buttons else [])
+        await asyncio.to_thread(
+            self.store.update_conversation,
+            conversation.id,
+            last_buttons=[b.model_dump() for b in with_buttons[-1].buttons] if with_buttons else [],
+        )
         logger.debug("turn in %s: %s", conversation.id, mask_pii(" | ".join(r.text for r in turn.replies))[:200])
         return turn

@@ -30,8 +30,9 @@ class Delivery:
     async def push(self, conversation: ConversationRecord, replies: list[Reply], message_ids: list[int]) -> None:
         if conversation.channel == "web":
             for reply, message_id in zip(replies, message_ids, strict=True):
-                self.hub.publish(conversation_topic(conversation.id),
-                                 {"type": "push", "id": message_id, **reply.model_dump()})
+                self.hub.publish(
+                    conversation_topic(conversation.id), {"type": "push", "id": message_id, **reply.model_dump()}
+                )
             return
         adapter = self.adapters.get(conversation.channel)
         if adapter is None:

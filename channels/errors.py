@@ -55,5 +55,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def on_http(_: Request, exc: HTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
-        return JSONResponse(error_body(code.get(exc.status_code, "http_error"), str(exc.detail)), exc.status_code,
-                            headers=getattr(exc, "headers", None))
+        return JSONResponse(
+            error_body(code.get(exc.status_code, "http_error"), str(exc.detail)),
+            exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )

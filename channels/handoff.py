@@ -33,57 +33,100 @@ class HandoffService:
             buttons.insert(0, Button(title=self.texts.get("callback_button"), payload=CALLBACK))
         return buttons
 
-    async def open(self, conversation: ConversationRecord, reason: str, priority: Priority,
-                   summary: dict[str, Any]) -> tuple[HandoffOut, list[Reply]]:
+    async def open(
+        self, conversation: ConversationRecord, reason: str, priority: Priority, summary: dict[str, Any]
+    ) -> tuple[HandoffOut, list[Reply]]:
         """Open (or escalate) the conversation's ticket and tell the user honestly what happens next."""
         recent = await asyncio.to_thread(self.store.last_messages, conversation.id, 8)
-        full = {**summary, "channel": conversation.channel,
-                "recent": [{"from": m.author, "text": m.text} for m in recent]}
+        full = {
+            **summary,
+            "channel": conversation.channel,
+            "recent": [{"from": m.author, "text": m.text} for m in recent],
+        }
         ticket = await asyncio.to_thread(self.store.open_ticket, conversation.id, priority, reason, full)
-        self.hub.publish(CONSOLE, {"type": "ticket", "ticket_id": ticket.id, "priority": ticket.priority,
-                                   "state": ticket.state, "urgent": ticket.priority == "urgent"})
+        self.hub.publish(
+            CONSOLE,
+            {
+                "type": "ticket",
+                "ticket_id": ticket.id,
+                "priority": ticket.priority,
+                "state": ticket.state,
+                "urgent": ticket.priority == "urgent",
+            },
+        )
         position = await asyncio.to_thread(self.store.queue_position, ticket.id)
         if ticket.state == "active":
             status: list[Reply] = []
         elif not self.settings.on_duty():
-            status = [Reply(text=self.texts.get("handoff_off_duty", hours=self.settings.duty_hours),
-                            buttons=self._status_buttons(callback=True), author="system")]
+            status = [
+                Reply(
+                    text=self.texts.get("handoff_off_duty", hours=self.settings.duty_hours),
+                    buttons=self._status_buttons(callback=True),
+                    author="system",
+                )
+            ]
         elif self.hub.staff_online() == 0:
-            status = [Reply(text=self.texts.get("handoff_nobody"), buttons=self._status_buttons(callback=True),
-                            author="system")]
+            status = [
+                Reply(
+                    text=self.texts.get("handoff_nobody"), buttons=self._status_buttons(callback=True), author="system"
+                )
+            ]
         else:
-            status = [Reply(text=self.texts.get("handoff_queued", position=position or 1),
-                            buttons=self._status_buttons(callback=False), author="system")]
+            status = [
+                Reply(
+                    text=self.texts.get("handoff_queued", position=position or 1),
+                    buttons=self._status_buttons(callback=False),
+                    author="system",
+                )
+            ]
         return self.handoff_out(ticket, position), status
 
     @staticmethod
     def handoff_out(ticket: TicketRecord, position: int | None = None) -> HandoffOut:
         state = "active" if ticket.state == "active" else "waiting"
-        return HandoffOut(ticket_id=ticket.id, priority=ticket.priority, state=state,  # type: ignore[arg-type]
-                          queue_position=position)
+        return HandoffOut.model_validate(
+            {"ticket_id": ticket.id, "priority": ticket.priority, "state": state, "queue_position": position}
+        )
 
     async def _send(self, conversation: ConversationRecord, replies: list[Reply], staff_id: int | None = None) -> None:
         ids = []
         for reply in replies:
-            message = await asyncio.to_thread(self.store.add_message, conversation.id, reply.author, reply.text,
-                                              reply_payload(reply), staff_id)
+            message = await asyncio.to_thread(
+                self.store.add_message, conversation.id, reply.author, reply.text, reply_payload(reply), staff_id
+            )
             ids.append(message.id)
         if any(r.buttons for r in replies):
             last = [r for r in replies if r.buttons][-1]
-            await asyncio.to_thread(self.store.update_conversation, conversation.id,
-                                    last_buttons=[b.model_dump() for b in last.buttons])
+            await asyncio.to_thread(
+                self.store.update_conversation, conversation.id, last_buttons=[b.model_dump() for b in last.buttons]
+            )
         await self.delivery.push(conversation, replies, ids)
         self.hub.publish(CONSOLE, {"type": "message", "conversation_id": conversation.id})
 
     async def take(self, ticket_id: str, staff: StaffRecord, *, reassign_to: int | None = None) -> TicketRecord:
-        ticket = await asyncio.to_thread(self.store.take_ticket, ticket_id, reassign_to or staff.id,
-                                         reassign=reassign_to is not None)
-        await asyncio.to_thread(self.store.audit, staff.id, "reassign" if reassign_to else "take", "ticket",
-                                ticket_id, {"assignee": reassign_to or staff.id})
+        ticket = await asyncio.to_thread(
+            self.store.take_ticket, ticket_id, reassign_to or staff.id, reassign=reassign_to is not None
+        )
+        await asyncio.to_thread(
+            self.store.audit,
+            staff.id,
+            "reassign" if reassign_to else "take",
+            "ticket",
+            ticket_id,
+            {"assignee": reassign_to or staff.id},
+        )
         conversation = await asyncio.to_thread(self.store.get_conversation, ticket.conversation_id)
         if conversation and reassign_to is None:
-            await self._send(conversation, [Reply(text=self.texts.get("staff_joined"),
-                                                  buttons=self._status_buttons(callback=False), author="system")])
+            await self._send(
+                conversation,
+                [
+                    Reply(
+                        text=self.texts.get("staff_joined"),
+                        buttons=self._status_buttons(callback=False),
+                        author="system",
+                    )
+                ],
+            )
         self.hub.publish(CONSOLE, {"type": "ticket", "ticket_id": ticket.id, "state": ticket.state})
         return ticket
 
@@ -96,25 +139,39 @@ class HandoffService:
         conversation = await asyncio.to_thread(self.store.get_conversation, ticket.conversation_id)
         if conversation is None:
             return None
-        message = await asyncio.to_thread(self.store.add_message, conversation.id, "staff", text,
-                                          {"author": "staff"}, staff.id)
+        message = await asyncio.to_thread(
+            self.store.add_message, conversation.id, "staff", text, {"author": "staff"}, staff.id
+        )
         await asyncio.to_thread(self.store.audit, staff.id, "reply", "ticket", ticket_id, {"message_id": message.id})
         await self.delivery.push(conversation, [Reply(text=text, author="staff")], [message.id])
         self.hub.publish(CONSOLE, {"type": "message", "conversation_id": conversation.id, "ticket_id": ticket_id})
         return message
 
-    async def close(self, ticket_id: str, staff: StaffRecord | None, outcome_code: str, note: str | None,
-                    *, by_user: bool = False) -> TicketRecord:
+    async def close(
+        self, ticket_id: str, staff: StaffRecord | None, outcome_code: str, note: str | None, *, by_user: bool = False
+    ) -> TicketRecord:
         ticket = await asyncio.to_thread(self.store.close_ticket, ticket_id, outcome_code, note)
-        await asyncio.to_thread(self.store.audit, staff.id if staff else None, "close", "ticket", ticket_id,
-                                {"outcome": outcome_code, "by_user": by_user})
+        await asyncio.to_thread(
+            self.store.audit,
+            staff.id if staff else None,
+            "close",
+            "ticket",
+            ticket_id,
+            {"outcome": outcome_code, "by_user": by_user},
+        )
         self.hub.publish(CONSOLE, {"type": "ticket", "ticket_id": ticket.id, "state": "closed"})
         conversation = await asyncio.to_thread(self.store.get_conversation, ticket.conversation_id)
         if conversation and not by_user:
-            buttons = [Button(title=self.texts.get(key), payload=payload)
-                       for key, payload in (("rate_good", "/tx_rate_good"), ("rate_ok", "/tx_rate_ok"),
-                                            ("rate_bad", "/tx_rate_bad"))]
+            buttons = [
+                Button(title=self.texts.get(key), payload=payload)
+                for key, payload in (
+                    ("rate_good", "/tx_rate_good"),
+                    ("rate_ok", "/tx_rate_ok"),
+                    ("rate_bad", "/tx_rate_bad"),
+                )
+            ]
             await asyncio.to_thread(self.store.update_conversation, conversation.id, pending=f"rate:{ticket.id}")
-            await self._send(conversation, [Reply(text=self.texts.get("ticket_closed"), buttons=buttons,
-                                                  author="system")])
+            await self._send(
+                conversation, [Reply(text=self.texts.get("ticket_closed"), buttons=buttons, author="system")]
+            )
         return ticket

@@ -9,7 +9,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import httpx
 import yaml
@@ -17,7 +17,7 @@ import yaml
 from bot.endpoints import endpoints
 from bot.settings import BotSettings
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 APP_PY = ROOT / ".venv" / "bin" / "python"
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
 
@@ -59,22 +59,24 @@ class Stack:
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
-        env.update({
-            "TONGXIN_ACTION_PORT": str(self.action_port),
-            "TONGXIN_ACTION_URL": self.action_url,
-            "TONGXIN_RASA_URL": self.rasa_url,
-            "TONGXIN_GATEWAY_PORT": str(self.gateway_port),
-            "TONGXIN_GATEWAY_HOST": "127.0.0.1",
-            "TONGXIN_TRACKER_SQLITE_PATH": str(self.workdir / "tracker.db"),
-            "TONGXIN_DATABASE_URL": f"sqlite:///{self.workdir / 'gateway.db'}",
-            # Tests run at any hour: the hotline is "on duty" all week.
-            "TONGXIN_DUTY_DAYS": "1-7",
-            "TONGXIN_DUTY_HOURS": "00:00-23:59",
-            "TONGXIN_SESSION_SECRET": "e2e-" + "x" * 40,
-            "HF_HUB_OFFLINE": "1",
-            "RASA_TELEMETRY_ENABLED": "false",
-            "PYTHONUNBUFFERED": "1",
-        })
+        env.update(
+            {
+                "TONGXIN_ACTION_PORT": str(self.action_port),
+                "TONGXIN_ACTION_URL": self.action_url,
+                "TONGXIN_RASA_URL": self.rasa_url,
+                "TONGXIN_GATEWAY_PORT": str(self.gateway_port),
+                "TONGXIN_GATEWAY_HOST": "127.0.0.1",
+                "TONGXIN_TRACKER_SQLITE_PATH": str(self.workdir / "tracker.db"),
+                "TONGXIN_DATABASE_URL": f"sqlite:///{self.workdir / 'gateway.db'}",
+                # Tests run at any hour: the hotline is "on duty" all week.
+                "TONGXIN_DUTY_DAYS": "1-7",
+                "TONGXIN_DUTY_HOURS": "00:00-23:59",
+                "TONGXIN_SESSION_SECRET": "e2e-" + "x" * 40,
+                "HF_HUB_OFFLINE": "1",
+                "RASA_TELEMETRY_ENABLED": "false",
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
         env.update(self.extra_env)
         return env
 
@@ -86,15 +88,34 @@ class Stack:
         self._spawn("actions", [str(APP_PY), "-m", "bot.action_server"])
 
     def start_rasa(self) -> None:
-        settings = BotSettings(action_url=self.action_url, tracker_sqlite_path=self.workdir / "tracker.db",
-                               **{k.removeprefix("TONGXIN_").lower(): v for k, v in self.extra_env.items()
-                                  if k.startswith("TONGXIN_TRACKER") or k.startswith("TONGXIN_LOCK")
-                                  or k.startswith("TONGXIN_REDIS")})
+        overrides: dict[str, Any] = {
+            k.removeprefix("TONGXIN_").lower(): v
+            for k, v in self.extra_env.items()
+            if k.startswith(("TONGXIN_TRACKER", "TONGXIN_LOCK", "TONGXIN_REDIS"))
+        }
+        settings = BotSettings.model_validate(
+            {"action_url": self.action_url, "tracker_sqlite_path": self.workdir / "tracker.db", **overrides}
+        )
         path = self.workdir / "endpoints.yml"
         path.write_text(yaml.safe_dump(endpoints(settings)))
-        self._spawn("rasa", [str(RASA), "run", "--model", str(latest_model()), "--enable-api",
-                             "-i", "127.0.0.1", "-p", str(self.rasa_port), "--endpoints", str(path),
-                             "--credentials", str(ROOT / "bot" / "credentials.yml")])
+        self._spawn(
+            "rasa",
+            [
+                str(RASA),
+                "run",
+                "--model",
+                str(latest_model()),
+                "--enable-api",
+                "-i",
+                "127.0.0.1",
+                "-p",
+                str(self.rasa_port),
+                "--endpoints",
+                str(path),
+                "--credentials",
+                str(ROOT / "bot" / "credentials.yml"),
+            ],
+        )
 
     def start_gateway(self) -> None:
         self._spawn("gateway", [str(APP_PY), "-m", "channels"])
@@ -147,8 +168,9 @@ class Stack:
             except httpx.HTTPError as exc:
                 last = repr(exc)
             time.sleep(1)
-        raise RuntimeError(f"stack not healthy after {timeout}s: {last}\n" +
-                           "\n".join(self.log_tail(n) for n in self.procs))
+        raise RuntimeError(
+            f"stack not healthy after {timeout}s: {last}\n" + "\n".join(self.log_tail(n) for n in self.procs)
+        )
 
     def log_tail(self, name: str, lines: int = 40) -> str:
         path = self.workdir / f"{name}.log"
@@ -156,9 +178,27 @@ class Stack:
         return f"--- {name} ---\n" + "\n".join(text.splitlines()[-lines:])
 
     def create_staff(self, username: str, password: str, role: str = "staff") -> None:
-        subprocess.run([str(APP_PY), "-m", "channels.console", "create-user", "--username", username, "--role", role,
-                        "--password-stdin", "--database-url", f"sqlite:///{self.workdir / 'gateway.db'}"],
-                       input=password + "\n", text=True, check=True, cwd=ROOT, env=self.env(), capture_output=True)
+        subprocess.run(
+            [
+                str(APP_PY),
+                "-m",
+                "channels.console",
+                "create-user",
+                "--username",
+                username,
+                "--role",
+                role,
+                "--password-stdin",
+                "--database-url",
+                f"sqlite:///{self.workdir / 'gateway.db'}",
+            ],
+            input=password + "\n",
+            text=True,
+            check=True,
+            cwd=ROOT,
+            env=self.env(),
+            capture_output=True,
+        )
 
     def chat(self, sender: str, text: str, timeout: float = 60.0) -> dict[str, object]:
         resp = httpx.post(f"{self.gateway}/api/chat", json={"sender_id": sender, "text": text}, timeout=timeout)

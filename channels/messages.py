@@ -82,8 +82,11 @@ class BotTurn:
 
 
 def gateway_signals(messages: list[dict[str, Any]]) -> list[GatewaySignal]:
-    return [GatewaySignal(str(m["custom"]["kind"])) for m in messages
-            if isinstance(m.get("custom"), dict) and m["custom"].get("kind") in ("delete_request",)]
+    return [
+        GatewaySignal(str(m["custom"]["kind"]))
+        for m in messages
+        if isinstance(m.get("custom"), dict) and m["custom"].get("kind") in ("delete_request",)
+    ]
 
 
 def from_rasa(messages: list[dict[str, Any]]) -> tuple[list[Reply], HandoffSignal | None]:
@@ -94,8 +97,11 @@ def from_rasa(messages: list[dict[str, Any]]) -> tuple[list[Reply], HandoffSigna
     for msg in messages:
         text = msg.get("text")
         if isinstance(text, str) and text.strip():
-            buttons = [Button(title=str(b.get("title", "")), payload=str(b.get("payload", "")))
-                       for b in msg.get("buttons") or [] if isinstance(b, dict) and b.get("title")]
+            buttons = [
+                Button(title=str(b.get("title", "")), payload=str(b.get("payload", "")))
+                for b in msg.get("buttons") or []
+                if isinstance(b, dict) and b.get("title")
+            ]
             replies.append(Reply(text=text, buttons=buttons))
         custom = msg.get("custom")
         if not isinstance(custom, dict):
@@ -106,6 +112,9 @@ def from_rasa(messages: list[dict[str, Any]]) -> tuple[list[Reply], HandoffSigna
         handoff = custom.get("handoff")
         if isinstance(handoff, dict):
             priority = handoff.get("priority") if handoff.get("priority") in ("urgent", "high", "normal") else "normal"
-            signal = HandoffSignal(str(handoff.get("reason", "unknown")), priority,  # type: ignore[arg-type]
-                                   dict(handoff.get("summary") or {}))
+            signal = HandoffSignal(
+                str(handoff.get("reason", "unknown")),
+                priority,  # type: ignore[arg-type]
+                dict(handoff.get("summary") or {}),
+            )
     return replies, signal

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import asyncio
 import time
 import uuid
+from typing import Any
 
 import httpx
 
@@ -27,8 +26,9 @@ class RasaClient:
             messages = await rasa.send("web:u1", "你好")
     """
 
-    def __init__(self, http: httpx.AsyncClient, *, timeout: float = 20.0, health_timeout: float = 2.0,
-                 recovery_s: float = 30.0) -> None:
+    def __init__(
+        self, http: httpx.AsyncClient, *, timeout: float = 20.0, health_timeout: float = 2.0, recovery_s: float = 30.0
+    ) -> None:
         self._http = http
         self._timeout = timeout
         self._health_timeout = health_timeout
@@ -74,16 +74,23 @@ class RasaClient:
         seen = False
         while time.monotonic() < deadline:
             try:
-                resp = await self._http.get(f"/conversations/{sender}/tracker", params={"include_events": "ALL"},
-                                            timeout=self._health_timeout)
+                resp = await self._http.get(
+                    f"/conversations/{sender}/tracker", params={"include_events": "ALL"}, timeout=self._health_timeout
+                )
                 events = resp.json().get("events", []) if resp.status_code == 200 else []
             except (httpx.HTTPError, ValueError):
                 events = []
-            start = next((i for i, e in enumerate(events) if e.get("event") == "user"
-                          and (e.get("metadata") or {}).get(MESSAGE_ID) == message_id), None)
+            start = next(
+                (
+                    i
+                    for i, e in enumerate(events)
+                    if e.get("event") == "user" and (e.get("metadata") or {}).get(MESSAGE_ID) == message_id
+                ),
+                None,
+            )
             if start is not None:
                 seen = True
-                after = events[start + 1:]
+                after = events[start + 1 :]
                 done = any(e.get("event") == "action" and e.get("name") == "action_listen" for e in after)
                 if done:
                     return [_bot_message(e) for e in after if e.get("event") == "bot"]
@@ -109,8 +116,7 @@ class RasaClient:
     async def delete_tracker_events(self, sender: str) -> None:
         """Replace the conversation's tracker with an empty one (used when a user deletes their data)."""
         try:
-            resp = await self._http.put(f"/conversations/{sender}/tracker/events", json=[],
-                                        timeout=self._timeout)
+            resp = await self._http.put(f"/conversations/{sender}/tracker/events", json=[], timeout=self._timeout)
             resp.raise_for_status()
         except httpx.HTTPError as exc:
             raise RasaUnavailableError(f"could not reset the tracker: {exc!r}") from exc

@@ -61,8 +61,10 @@ class GatewaySettings(BaseSettings):
     @field_validator("session_secret")
     @classmethod
     def _secret(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and (len(value.get_secret_value()) < 32
-                                  or value.get_secret_value().lower() in {"changeme", "secret", "change-me"}):
+        if value is not None and (
+            len(value.get_secret_value()) < 32
+            or value.get_secret_value().lower() in {"changeme", "secret", "change-me"}
+        ):
             raise ValueError("TONGXIN_SESSION_SECRET must be a random string of at least 32 characters")
         return value
 

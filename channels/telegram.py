@@ -50,8 +50,14 @@ MAX_MESSAGE_UNITS = 4096  # Bot API limit of a message text, counted in UTF-16 c
 KEY_PREFIX = "#"  # callback_data starting with this is a key into the adapter's payload map
 MAX_REMEMBERED = 10_000  # chats with remembered buttons, and long payloads, kept in memory
 
-TelegramApp = Application[ExtBot[None], ContextTypes.DEFAULT_TYPE, dict[Any, Any], dict[Any, Any],
-                          dict[Any, Any], JobQueue[ContextTypes.DEFAULT_TYPE]]
+TelegramApp = Application[
+    ExtBot[None],
+    ContextTypes.DEFAULT_TYPE,
+    dict[Any, Any],
+    dict[Any, Any],
+    dict[Any, Any],
+    JobQueue[ContextTypes.DEFAULT_TYPE],
+]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 V = TypeVar("V")
@@ -81,8 +87,10 @@ class TelegramSettings(BaseSettings):
         if self.enabled and self.mode == "webhook":
             secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
             if len(secret) < 16 or len(secret) > 256 or not _is_secret_charset(secret):
-                raise ValueError("TONGXIN_TELEGRAM_WEBHOOK_SECRET is required in webhook mode: 16 to 256 "
-                                 "characters of A-Z, a-z, 0-9, _ and -")
+                raise ValueError(
+                    "TONGXIN_TELEGRAM_WEBHOOK_SECRET is required in webhook mode: 16 to 256 "
+                    "characters of A-Z, a-z, 0-9, _ and -"
+                )
         if self.webhook_url is not None and not self.webhook_url.startswith("https://"):
             raise ValueError("TONGXIN_TELEGRAM_WEBHOOK_URL must be an https:// URL (Telegram requires it)")
         return self
@@ -195,8 +203,14 @@ class TelegramAdapter(ChannelAdapter):
     name = "telegram"
     supports_buttons = True
 
-    def __init__(self, handler: TurnHandler, numbered_prompt: str, settings: TelegramSettings,
-                 *, texts_path: Path = DEFAULT_TEXTS) -> None:
+    def __init__(
+        self,
+        handler: TurnHandler,
+        numbered_prompt: str,
+        settings: TelegramSettings,
+        *,
+        texts_path: Path = DEFAULT_TEXTS,
+    ) -> None:
         super().__init__(handler, numbered_prompt)
         self.settings = settings
         self._texts_path = texts_path
@@ -222,8 +236,9 @@ class TelegramAdapter(ChannelAdapter):
         try:
             await application.initialize()
             if self.settings.mode == "webhook" and self.settings.webhook_url:
-                await application.bot.set_webhook(self.settings.webhook_url, allowed_updates=ALLOWED_UPDATES,
-                                                  secret_token=self._secret())
+                await application.bot.set_webhook(
+                    self.settings.webhook_url, allowed_updates=ALLOWED_UPDATES, secret_token=self._secret()
+                )
             await application.start()
             if application.updater is not None:
                 await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
@@ -315,8 +330,9 @@ class TelegramAdapter(ChannelAdapter):
     def _keyboard(self, buttons: list[Button]) -> InlineKeyboardMarkup | None:
         if not buttons:
             return None
-        return InlineKeyboardMarkup([[InlineKeyboardButton(b.title, callback_data=self._callback_data(b))]
-                                     for b in buttons])
+        return InlineKeyboardMarkup(
+            [[InlineKeyboardButton(b.title, callback_data=self._callback_data(b))] for b in buttons]
+        )
 
     def _callback_data(self, button: Button) -> str:
         payload = button.payload or button.title
@@ -349,9 +365,11 @@ class TelegramAdapter(ChannelAdapter):
         assert update.effective_chat is not None and update.effective_message is not None
         texts = self.texts
         command = (update.effective_message.text or "").split()[0].split("@")[0]
-        await self._send(context.bot, update.effective_chat.id,
-                         [Reply(text=texts.help if command == "/help" else texts.welcome,
-                                buttons=[*texts.menu, texts.human()])])
+        await self._send(
+            context.bot,
+            update.effective_chat.id,
+            [Reply(text=texts.help if command == "/help" else texts.welcome, buttons=[*texts.menu, texts.human()])],
+        )
 
     async def _on_human(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.effective_chat is not None
@@ -379,8 +397,9 @@ class TelegramAdapter(ChannelAdapter):
     async def _on_unsupported(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.effective_chat is not None
         texts = self.texts
-        await self._send(context.bot, update.effective_chat.id,
-                         [Reply(text=texts.unsupported_media, buttons=[texts.human()])])
+        await self._send(
+            context.bot, update.effective_chat.id, [Reply(text=texts.unsupported_media, buttons=[texts.human()])]
+        )
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         logger.error("telegram update %s failed", getattr(update, "update_id", None), exc_info=context.error)

@@ -12,24 +12,49 @@ from knowledge_base.schema import Referral
 
 DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "replies.zh.yml"
 REQUIRED = (
-    "bot_unavailable", "empty_reply", "handoff_button", "numbered_prompt", "privacy_notice", "emergency_reply",
-    "too_long", "rate_limited", "staff_ack", "handoff_queued", "handoff_off_duty", "handoff_nobody",
-    "callback_button", "back_to_bot_button", "callback_ask", "callback_saved", "callback_invalid", "staff_joined",
-    "ticket_closed", "rate_good", "rate_ok", "rate_bad", "rating_thanks", "back_to_bot", "delete_confirm",
-    "delete_confirm_button", "delete_cancel_button", "deleted", "delete_cancelled", "cancelled",
+    "bot_unavailable",
+    "empty_reply",
+    "handoff_button",
+    "numbered_prompt",
+    "privacy_notice",
+    "emergency_reply",
+    "too_long",
+    "rate_limited",
+    "staff_ack",
+    "handoff_queued",
+    "handoff_off_duty",
+    "handoff_nobody",
+    "callback_button",
+    "back_to_bot_button",
+    "callback_ask",
+    "callback_saved",
+    "callback_invalid",
+    "staff_joined",
+    "ticket_closed",
+    "rate_good",
+    "rate_ok",
+    "rate_bad",
+    "rating_thanks",
+    "back_to_bot",
+    "delete_confirm",
+    "delete_confirm_button",
+    "delete_cancel_button",
+    "deleted",
+    "delete_cancelled",
+    "cancelled",
 )
 
 
 def verified_lines(referrals: tuple[Referral, ...], kinds: tuple[str, ...]) -> str:
-    """"110（公安报警电话）、120（急救电话）": only entries whose contact may be shown."""
+    """ "110（公安报警电话）、120（急救电话）": only entries whose contact may be shown."""
     return "、".join(f"{r.public_contact()}（{r.name}）" for r in referrals if r.kind in kinds and r.public_contact())
 
 
 class Texts:
     """Usage example::
 
-        texts = Texts.load(kb.referrals, retention_days=180)
-        texts.get("too_long", max_chars=2000)
+    texts = Texts.load(kb.referrals, retention_days=180)
+    texts.get("too_long", max_chars=2000)
     """
 
     def __init__(self, raw: Mapping[str, str], defaults: Mapping[str, Any]) -> None:

@@ -47,8 +47,10 @@ class TrackerEraser:
             return 0
         assert self._engine is not None
         with self._engine.connect() as connection:
-            return int(connection.execute(text("SELECT COUNT(*) FROM events WHERE sender_id = :s"),
-                                          {"s": sender_id}).scalar() or 0)
+            return int(
+                connection.execute(text("SELECT COUNT(*) FROM events WHERE sender_id = :s"), {"s": sender_id}).scalar()
+                or 0
+            )
 
     def close(self) -> None:
         if self._engine is not None:

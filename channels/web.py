@@ -26,8 +26,9 @@ logger = logging.getLogger(__name__)
 router = APIRouter()
 STATIC = Path(__file__).resolve().parent / "static"
 
-SenderId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128,
-                                            pattern=r"^[A-Za-z0-9_.:@-]+$")]
+SenderId = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:@-]+$")
+]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
 
@@ -59,9 +60,11 @@ class HistoryResponse(BaseModel):
 
 
 @router.get("/api/history", response_model=HistoryResponse)
-async def history(store: StoreDep, sender_id: Annotated[str, Query(min_length=1, max_length=128,
-                                                                      pattern=r"^[A-Za-z0-9_.:@-]+$")],
-                  since: Annotated[int, Query(ge=0)] = 0) -> HistoryResponse:
+async def history(
+    store: StoreDep,
+    sender_id: Annotated[str, Query(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:@-]+$")],
+    since: Annotated[int, Query(ge=0)] = 0,
+) -> HistoryResponse:
     conversation = await asyncio.to_thread(store.find_conversation, "web", sender_id)
     if conversation is None:
         return HistoryResponse(messages=[], handoff=None)
@@ -70,8 +73,12 @@ async def history(store: StoreDep, sender_id: Annotated[str, Query(min_length=1,
     handoff = None
     if ticket is not None:
         position = await asyncio.to_thread(store.queue_position, ticket.id)
-        handoff = {"ticket_id": ticket.id, "priority": ticket.priority, "state": ticket.state,
-                   "queue_position": position}
+        handoff = {
+            "ticket_id": ticket.id,
+            "priority": ticket.priority,
+            "state": ticket.state,
+            "queue_position": position,
+        }
     return HistoryResponse(messages=[m.to_json() for m in messages], handoff=handoff)
 
 
@@ -121,8 +128,9 @@ async def _on_client_message(websocket: WebSocket, sender_id: str, raw: str) -> 
         body = ChatRequest.model_validate({**data, "sender_id": sender_id})
     except (ValueError, ValidationError) as exc:
         code = "text_too_long" if "too_long" in str(exc) else "invalid_message"
-        await websocket.send_json({"type": "error", "code": code,
-                                   "client_id": data.get("client_id") if isinstance(data, dict) else None})
+        await websocket.send_json(
+            {"type": "error", "code": code, "client_id": data.get("client_id") if isinstance(data, dict) else None}
+        )
         return
     service = websocket.app.state.conversations
     try:

@@ -168,8 +168,15 @@ def parse(xml: str) -> WeChatMessage:
     if not (kind and openid and created.isdigit() and (msg_id or "0").isdigit()):
         raise _Rejected(400, "invalid_xml", "the body is not a WeChat message")
     text = {"text": field("Content"), "voice": field("Recognition")}.get(kind, "")
-    return WeChatMessage(kind, openid, field("ToUserName"), int(created), int(msg_id or "0"), text,
-                         field("Event").lower() if kind == "event" else "")
+    return WeChatMessage(
+        kind,
+        openid,
+        field("ToUserName"),
+        int(created),
+        int(msg_id or "0"),
+        text,
+        field("Event").lower() if kind == "event" else "",
+    )
 
 
 @dataclass
@@ -194,8 +201,9 @@ class _Delivery:
 class _SeenMessages:
     """Bounded, time-limited memory of delivered messages (WeChat retries within about 15 seconds)."""
 
-    def __init__(self, ttl_s: float = 300.0, max_entries: int = 10_000,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, ttl_s: float = 300.0, max_entries: int = 10_000, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._items: OrderedDict[str, tuple[float, _Delivery]] = OrderedDict()
         self._ttl, self._max, self._clock = ttl_s, max_entries, clock
 
@@ -223,8 +231,10 @@ class _RedactCredentials(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
-            record.args = tuple(self._PATTERN.sub(r"\1***", str(arg)) if isinstance(arg, httpx.URL | str) else arg
-                                for arg in record.args)
+            record.args = tuple(
+                self._PATTERN.sub(r"\1***", str(arg)) if isinstance(arg, httpx.URL | str) else arg
+                for arg in record.args
+            )
         return True
 
 
@@ -234,8 +244,15 @@ class WeChatAdapter(ChannelAdapter):
     name: ClassVar[str] = "wechat"
     supports_buttons: ClassVar[bool] = False
 
-    def __init__(self, handler: TurnHandler, numbered_prompt: str, settings: WeChatSettings,
-                 http: httpx.AsyncClient | None = None, *, texts: WeChatTexts | None = None) -> None:
+    def __init__(
+        self,
+        handler: TurnHandler,
+        numbered_prompt: str,
+        settings: WeChatSettings,
+        http: httpx.AsyncClient | None = None,
+        *,
+        texts: WeChatTexts | None = None,
+    ) -> None:
         super().__init__(handler, numbered_prompt)
         if not (settings.token and settings.app_id and settings.app_secret):
             raise ValueError("the WeChat channel is off: set TONGXIN_WECHAT_TOKEN, _APP_ID and _APP_SECRET")
@@ -282,14 +299,25 @@ class WeChatAdapter(ChannelAdapter):
 
     # -- inbound ------------------------------------------------------------------------------------
 
-    async def _verify_url(self, signature: str | None = None, timestamp: str | None = None,
-                          nonce: str | None = None, echostr: str | None = None) -> Response:
+    async def _verify_url(
+        self,
+        signature: str | None = None,
+        timestamp: str | None = None,
+        nonce: str | None = None,
+        echostr: str | None = None,
+    ) -> Response:
         if not echostr or not self._signed(signature, timestamp, nonce):
             return JSONResponse(error_body("invalid_signature", "the WeChat signature is missing or wrong"), 403)
         return PlainTextResponse(echostr, headers={"X-Content-Type-Options": "nosniff"})
 
-    async def _receive(self, request: Request, signature: str | None = None, timestamp: str | None = None,
-                       nonce: str | None = None, msg_signature: str | None = None) -> Response:
+    async def _receive(
+        self,
+        request: Request,
+        signature: str | None = None,
+        timestamp: str | None = None,
+        nonce: str | None = None,
+        msg_signature: str | None = None,
+    ) -> Response:
         try:
             msg = await self._verified_message(request, signature, timestamp, nonce, msg_signature)
         except _Rejected as exc:
@@ -305,8 +333,14 @@ class WeChatAdapter(ChannelAdapter):
             return False
         return True
 
-    async def _verified_message(self, request: Request, signature: str | None, timestamp: str | None,
-                                nonce: str | None, msg_signature: str | None) -> WeChatMessage:
+    async def _verified_message(
+        self,
+        request: Request,
+        signature: str | None,
+        timestamp: str | None,
+        nonce: str | None,
+        msg_signature: str | None,
+    ) -> WeChatMessage:
         if not self._signed(signature, timestamp, nonce):
             raise _Rejected(403, "invalid_signature", "the WeChat signature is missing or wrong")
         xml = safe_xml(await _read_limited(request))
@@ -395,8 +429,9 @@ class WeChatAdapter(ChannelAdapter):
     # -- outbound: the customer-service API ----------------------------------------------------------
 
     async def _send_text(self, openid: str, content: str) -> None:
-        body = json.dumps({"touser": openid, "msgtype": "text", "text": {"content": content}},
-                          ensure_ascii=False).encode("utf-8")  # WeChat shows \\u escapes literally
+        body = json.dumps(
+            {"touser": openid, "msgtype": "text", "text": {"content": content}}, ensure_ascii=False
+        ).encode("utf-8")  # WeChat shows \\u escapes literally
         token = await self._token_value()
         answer = await self._send(token, body)
         if answer.get("errcode") in _TOKEN_ERRORS:
@@ -413,8 +448,11 @@ class WeChatAdapter(ChannelAdapter):
             now = time.monotonic()
             if self._access_token and self._access_token != stale and now < self._access_token_until:
                 return self._access_token
-            answer = await self._call("GET", "/cgi-bin/token", {
-                "grant_type": "client_credential", "appid": self._app_id, "secret": self._app_secret})
+            answer = await self._call(
+                "GET",
+                "/cgi-bin/token",
+                {"grant_type": "client_credential", "appid": self._app_id, "secret": self._app_secret},
+            )
             token, expires_in = answer.get("access_token"), answer.get("expires_in", 7200)
             if not isinstance(token, str) or not token or not isinstance(expires_in, int) or expires_in <= 0:
                 raise WeChatApiError(_errcode(answer), str(answer.get("errmsg", "no access_token")))
@@ -422,8 +460,13 @@ class WeChatAdapter(ChannelAdapter):
             self._access_token_until = now + expires_in - min(300, expires_in / 2)
             return token
 
-    async def _call(self, method: str, path: str, params: dict[str, str], body: bytes | None = None,
-                    ) -> dict[str, Any]:
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, str],
+        body: bytes | None = None,
+    ) -> dict[str, Any]:
         if self._http is None:
             raise RuntimeError("WeChatAdapter.start() was not called and no http client was given")
         headers = {"Content-Type": "application/json; charset=utf-8"} if body is not None else None

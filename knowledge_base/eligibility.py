@@ -26,12 +26,35 @@ from knowledge_base.schema import DocNo
 Verdict = Literal["eligible", "possibly", "not_eligible"]
 PROGRAM_IDS = ("left_behind", "de_facto_unsupported", "orphan", "in_difficulty", "disability_rehab")
 PARENT_VALUES = (
-    "at_home", "migrant_worker", "deceased", "declared_missing", "whereabouts_unknown", "lost_contact_6m",
-    "lost_contact_short", "severe_disability", "other_disability", "severe_illness", "imprisoned", "drug_rehab",
-    "detained", "detained_short", "guardianship_revoked", "deported",
+    "at_home",
+    "migrant_worker",
+    "deceased",
+    "declared_missing",
+    "whereabouts_unknown",
+    "lost_contact_6m",
+    "lost_contact_short",
+    "severe_disability",
+    "other_disability",
+    "severe_illness",
+    "imprisoned",
+    "drug_rehab",
+    "detained",
+    "detained_short",
+    "guardianship_revoked",
+    "deported",
 )
-OPERATORS = {"all", "any", "not", "fact", "age_below", "age_at_least", "both_parents", "either_parent",
-             "one_parent_each", "program"}
+OPERATORS = {
+    "all",
+    "any",
+    "not",
+    "fact",
+    "age_below",
+    "age_at_least",
+    "both_parents",
+    "either_parent",
+    "one_parent_each",
+    "program",
+}
 
 
 class _Strict(BaseModel):
@@ -94,7 +117,7 @@ class Program(_Strict):
     @classmethod
     def _steps_for_positive_verdicts(cls, steps: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
         for verdict in ("eligible", "possibly"):
-            if not steps.get(verdict):  # type: ignore[call-overload]
+            if not steps.get(verdict):
                 raise ValueError(f"next_steps needs a non-empty {verdict!r} list")
         return steps
 
@@ -103,7 +126,7 @@ def check_condition(cond: Any, common: Common, path: str = "when") -> None:
     """Raise ValueError naming ``path`` when a condition is malformed."""
     if not isinstance(cond, dict) or len(cond) != 1:
         raise ValueError(f"{path}: a condition is a mapping with exactly one operator")
-    (op, arg), = cond.items()
+    ((op, arg),) = cond.items()
     if op not in OPERATORS:
         raise ValueError(f"{path}: unknown operator {op!r}")
     if op in ("all", "any"):
@@ -116,7 +139,7 @@ def check_condition(cond: Any, common: Common, path: str = "when") -> None:
     elif op == "fact":
         if not isinstance(arg, dict) or len(arg) != 1:
             raise ValueError(f"{path}.fact: one fact name and its value(s)")
-        (name, value), = arg.items()
+        ((name, value),) = arg.items()
         spec = common.facts.get(name)
         if spec is None:
             raise ValueError(f"{path}.fact: unknown fact {name!r}")
@@ -134,10 +157,12 @@ def check_condition(cond: Any, common: Common, path: str = "when") -> None:
     elif op == "one_parent_each":
         if not isinstance(arg, list) or len(arg) != 2 or any(a not in common.parent_sets for a in arg):
             raise ValueError(f"{path}.one_parent_each: needs two known parent sets")
-    elif op == "program":
-        if not isinstance(arg, dict) or arg.get("id") not in PROGRAM_IDS or arg.get("verdict") not in (
-                "eligible", "possibly", "not_eligible"):
-            raise ValueError(f"{path}.program: needs a programme id and a verdict")
+    elif op == "program" and (
+        not isinstance(arg, dict)
+        or arg.get("id") not in PROGRAM_IDS
+        or arg.get("verdict") not in ("eligible", "possibly", "not_eligible")
+    ):
+        raise ValueError(f"{path}.program: needs a programme id and a verdict")
 
 
 class RuleBook(_Strict):

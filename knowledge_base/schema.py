@@ -15,18 +15,57 @@ Scope = Literal["national", "hubei", "yichang"]
 Audience = Literal["parent", "child_director", "staff"]
 Status = Literal["current", "amended", "superseded"]
 Topic = Literal[
-    "left_behind", "in_difficulty", "de_facto_unsupported", "orphan", "disability", "guardianship",
-    "entrusted_care", "mandatory_reporting", "child_director", "institutions", "online_and_venues",
-    "minors_law", "hotlines", "yichang", "application", "benefits", "emergency", "counselling",
-    "education", "medical", "social_assistance",
+    "left_behind",
+    "in_difficulty",
+    "de_facto_unsupported",
+    "orphan",
+    "disability",
+    "guardianship",
+    "entrusted_care",
+    "mandatory_reporting",
+    "child_director",
+    "institutions",
+    "online_and_venues",
+    "minors_law",
+    "hotlines",
+    "yichang",
+    "application",
+    "benefits",
+    "emergency",
+    "counselling",
+    "education",
+    "medical",
+    "social_assistance",
 ]
 YICHANG_COUNTIES: tuple[str, ...] = (
-    "西陵区", "伍家岗区", "点军区", "猇亭区", "夷陵区", "宜都市", "当阳市", "枝江市",
-    "远安县", "兴山县", "秭归县", "长阳土家族自治县", "五峰土家族自治县",
+    "西陵区",
+    "伍家岗区",
+    "点军区",
+    "猇亭区",
+    "夷陵区",
+    "宜都市",
+    "当阳市",
+    "枝江市",
+    "远安县",
+    "兴山县",
+    "秭归县",
+    "长阳土家族自治县",
+    "五峰土家族自治县",
 )
 County = Literal[
-    "西陵区", "伍家岗区", "点军区", "猇亭区", "夷陵区", "宜都市", "当阳市", "枝江市",
-    "远安县", "兴山县", "秭归县", "长阳土家族自治县", "五峰土家族自治县",
+    "西陵区",
+    "伍家岗区",
+    "点军区",
+    "猇亭区",
+    "夷陵区",
+    "宜都市",
+    "当阳市",
+    "枝江市",
+    "远安县",
+    "兴山县",
+    "秭归县",
+    "长阳土家族自治县",
+    "五峰土家族自治县",
 ]
 # The only numbers POLICY_FACTS.md lists as verified national lines (§8). Anything else must stay unverified.
 VERIFIED_NUMBERS: frozenset[str] = frozenset({"110", "120", "12355", "12345", "12338"})
@@ -129,8 +168,14 @@ class Referral(_Strict):
     id: Annotated[str, Field(pattern=ID_RE)]
     name: NonEmpty
     kind: Literal[
-        "emergency", "hotline", "counselling", "welfare_institution", "protection_centre",
-        "community_service", "child_director", "government_office",
+        "emergency",
+        "hotline",
+        "counselling",
+        "welfare_institution",
+        "protection_centre",
+        "community_service",
+        "child_director",
+        "government_office",
     ]
     scope: Scope
     county: County | None = None

@@ -78,8 +78,10 @@ def cmd_build(args: argparse.Namespace, settings: RetrievalSettings) -> int:
     elif report.skipped:
         print(f"index up to date ({report.chunks} units) at {report.folder}")
     else:
-        print(f"built {report.chunks} units ({report.embedded} embedded, {report.reused} reused) "
-              f"in {report.seconds:.1f}s at {report.folder}")
+        print(
+            f"built {report.chunks} units ({report.embedded} embedded, {report.reused} reused) "
+            f"in {report.seconds:.1f}s at {report.folder}"
+        )
     return 0
 
 
@@ -114,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     p_bench.add_argument("--write", action="store_true", help="update the section in docs/benchmarks.md")
 
     args = parser.parse_args(argv)
-    settings = RetrievalSettings()  # type: ignore[call-arg]  # values come from the environment
+    settings = RetrievalSettings()
     if args.command == "build":
         return cmd_build(args, settings)
     if args.command == "bench":

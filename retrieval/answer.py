@@ -23,9 +23,15 @@ class AnswerCard:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "doc_id": self.doc_id, "title": self.title, "summary": self.summary, "heading": self.heading,
-            "passage": self.passage, "citation": self.citation.to_json(), "superseded_by": self.superseded_by,
-            "confidence": round(self.confidence, 4), "also": [c.to_json() for c in self.also],
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "summary": self.summary,
+            "heading": self.heading,
+            "passage": self.passage,
+            "citation": self.citation.to_json(),
+            "superseded_by": self.superseded_by,
+            "confidence": round(self.confidence, 4),
+            "also": [c.to_json() for c in self.also],
         }
 
 

@@ -32,7 +32,7 @@ from retrieval.store import LoadedIndex
 
 def percentiles(samples_ms: list[float]) -> dict[str, float]:
     ordered = sorted(samples_ms)
-    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
     return {"p50_ms": round(statistics.median(ordered), 2), "p95_ms": round(p95, 2)}
 
 
@@ -68,8 +68,16 @@ def synthetic(base: LoadedIndex, retriever: Retriever, size: int, hnsw: bool, se
     bm25 = bm25s.BM25()
     bm25.index(corpus, show_progress=False)
     dense = DenseIndex.build(vectors, hnsw_threshold=0 if hnsw else size + 1)
-    return LoadedIndex(base.folder, dict(base.meta, chunks=size), base.docs, tuple(chunks), vectors, dense,
-                       SparseIndex(bm25, retriever._tokenizer, size), base.domain)
+    return LoadedIndex(
+        base.folder,
+        dict(base.meta, chunks=size),
+        base.docs,
+        tuple(chunks),
+        vectors,
+        dense,
+        SparseIndex(bm25, retriever._tokenizer, size),
+        base.domain,
+    )
 
 
 def hnsw_recall(flat: DenseIndex, hnsw: DenseIndex, queries: np.ndarray, k: int = 10) -> float:
@@ -134,20 +142,24 @@ def markdown(report: dict[str, Any]) -> str:
         f"- Real corpus ({report['real_corpus']['chunks']} units): p50 {report['real_corpus']['p50_ms']} ms, "
         f"p95 {report['real_corpus']['p95_ms']} ms",
         "",
-        "| synthetic chunks | dense index | index build (s) | p50 (ms) | p95 (ms) | p95 / encoding p95 | HNSW recall@10 vs flat |",
+        "| synthetic chunks | dense index | index build (s) | p50 (ms) | p95 (ms) | p95 / encoding p95 "
+        "| HNSW recall@10 vs flat |",
         "|---|---|---|---|---|---|---|",
     ]
     for row in report["synthetic"]:
         ratio = row["p95_ms"] / enc["p95_ms"] if enc["p95_ms"] else 0
         recall = row.get("recall_at_10_vs_flat")
-        lines.append(f"| {row['chunks']:,} | {row['index']} | {row['index_build_s']} | {row['p50_ms']} | "
-                     f"{row['p95_ms']} | {ratio:.1f}× | {'' if recall is None else f'{recall:.4f}'} |")
+        lines.append(
+            f"| {row['chunks']:,} | {row['index']} | {row['index_build_s']} | {row['p50_ms']} | "
+            f"{row['p95_ms']} | {ratio:.1f}× | {'' if recall is None else f'{recall:.4f}'} |"
+        )
     bt = report["build_throughput"]
     lines += [
         "",
         f"- Build throughput (embedding {bt['passages']} real passages, batch 64): {bt['chunks_per_s']} chunks/s "
         f"({bt['seconds']} s)",
-        f"- Peak memory of the benchmark process (all of the above, incl. the 100k indexes): {report['peak_rss_mb']} MB",
+        f"- Peak memory of the benchmark process (all of the above, incl. the 100k indexes): "
+        f"{report['peak_rss_mb']} MB",
     ]
     return "\n".join(lines)
 
@@ -156,7 +168,10 @@ def run_bench(settings: RetrievalSettings, args: argparse.Namespace) -> int:
     report = run(settings, [int(s) for s in args.sizes.split(",") if s], args.queries)
     print(json.dumps(report, ensure_ascii=False, indent=1) if args.json else markdown(report))
     if args.write:
-        replace_section(BENCHMARKS, "retrieval-bench", markdown(report)
-                        + f"\n\nCommand: `.venv/bin/python -m retrieval bench --sizes {args.sizes} "
-                          f"--queries {args.queries} --write`")
+        replace_section(
+            BENCHMARKS,
+            "retrieval-bench",
+            markdown(report) + f"\n\nCommand: `.venv/bin/python -m retrieval bench --sizes {args.sizes} "
+            f"--queries {args.queries} --write`",
+        )
     return 0

@@ -57,8 +57,14 @@ class DocInfo:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> DocInfo:
-        return cls(**{**data, "articles": tuple(data["articles"]), "audience": tuple(data["audience"]),
-                      "amended_by": tuple(data["amended_by"])})
+        return cls(
+            **{
+                **data,
+                "articles": tuple(data["articles"]),
+                "audience": tuple(data["audience"]),
+                "amended_by": tuple(data["amended_by"]),
+            }
+        )
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -83,8 +89,13 @@ class Citation:
         return self.title + (self.article or "")
 
     def to_json(self) -> dict[str, Any]:
-        return {"doc_id": self.doc_id, "doc_no": self.doc_no, "title": self.full_title,
-                "issuer": self.issuer, "issued": self.issued}
+        return {
+            "doc_id": self.doc_id,
+            "doc_no": self.doc_no,
+            "title": self.full_title,
+            "issuer": self.issuer,
+            "issued": self.issued,
+        }
 
     @property
     def label(self) -> str:
@@ -96,6 +107,7 @@ def cite(doc: DocInfo, heading: tuple[str, ...] = ()) -> Citation:
     """The citation of ``doc``; for a law, the article named in the passage's heading if there is one."""
     if doc.law:
         named = next((m.group(0) for h in heading for m in [_ARTICLE_HEADING.search(h)] if m), None)
-        return Citation(doc.doc_id, None, doc.law, doc.issuer, doc.issued or doc.effective,
-                        named or articles_label(doc.articles))
+        return Citation(
+            doc.doc_id, None, doc.law, doc.issuer, doc.issued or doc.effective, named or articles_label(doc.articles)
+        )
     return Citation(doc.doc_id, doc.doc_no, doc.source_title or doc.title, doc.issuer, doc.issued or doc.effective)

@@ -39,10 +39,21 @@ class Corpus:
 def doc_info(doc: PolicyDocument) -> DocInfo:
     m = doc.meta
     return DocInfo(
-        doc_id=m.id, title=m.title, source_title=m.source_title, doc_no=m.doc_no, law=m.law,
-        articles=m.articles, issuer=m.issuer, issued=m.issued, effective=m.effective, status=m.status,
+        doc_id=m.id,
+        title=m.title,
+        source_title=m.source_title,
+        doc_no=m.doc_no,
+        law=m.law,
+        articles=m.articles,
+        issuer=m.issuer,
+        issued=m.issued,
+        effective=m.effective,
+        status=m.status,
         amended_by=m.amended_by,
-        superseded_by=m.superseded_by, scope=m.scope, audience=m.audience, summary=m.summary,
+        superseded_by=m.superseded_by,
+        scope=m.scope,
+        audience=m.audience,
+        summary=m.summary,
     )
 
 
@@ -52,8 +63,11 @@ def build_corpus(kb: KnowledgeBase, params: ChunkingParams = ChunkingParams()) -
         docs.append(doc_info(doc))
         body = clean_display(doc.body)
         chunks += chunk_document(
-            doc.meta.id, body,
-            min_chars=params.min_chars, max_chars=params.max_chars, overlap_chars=params.overlap_chars,
+            doc.meta.id,
+            body,
+            min_chars=params.min_chars,
+            max_chars=params.max_chars,
+            overlap_chars=params.overlap_chars,
         )
         chunks += variant_chunks(doc.meta.id, doc.meta.questions, doc.meta.summary)
     return Corpus(tuple(docs), tuple(chunks))

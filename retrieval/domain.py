@@ -40,8 +40,9 @@ class DomainClassifier:
         return np.asarray(1.0 / (1.0 + np.exp(-(vectors @ self.weights + self.bias))))
 
     @classmethod
-    def train(cls, positives: Vectors, negatives: Vectors, *, l2: float = 1e-4, steps: int = 4000,
-              lr: float = 2.0) -> DomainClassifier:
+    def train(
+        cls, positives: Vectors, negatives: Vectors, *, l2: float = 1e-4, steps: int = 4000, lr: float = 2.0
+    ) -> DomainClassifier:
         """Class-balanced logistic regression by gradient descent (deterministic, no extra dependency)."""
         x = np.vstack([positives, negatives]).astype(np.float64)
         y = np.r_[np.ones(len(positives)), np.zeros(len(negatives))]

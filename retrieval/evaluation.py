@@ -101,8 +101,14 @@ def calibrate(retriever: Retriever, settings: RetrievalSettings, min_answered: f
     answered, rejected = answered_rates(cal, pos, neg)
     # The explicit-reference rule answers some questions whatever the confidence: count them as answered.
     cv = _cross_validated(pos, neg, min_answered)
-    return {"calibration": asdict(cal), "in_scope_answered": answered, "out_of_scope_not_found": rejected,
-            "cross_validated": cv, "in_scope_questions": len(pos), "out_of_scope_questions": len(neg)}
+    return {
+        "calibration": asdict(cal),
+        "in_scope_answered": answered,
+        "out_of_scope_not_found": rejected,
+        "cross_validated": cv,
+        "in_scope_questions": len(pos),
+        "out_of_scope_questions": len(neg),
+    }
 
 
 def _cross_validated(pos: np.ndarray, neg: np.ndarray, min_answered: float, folds: int = 5) -> dict[str, float]:
@@ -135,8 +141,7 @@ def evaluate(retriever: Retriever, settings: RetrievalSettings) -> dict[str, Any
         by_persona.setdefault(q.persona, []).append(rank_of(result, q.expected))
     persona_hit3 = {p: sum(1 for r in rs if r and r <= 3) / len(rs) for p, rs in sorted(by_persona.items())}
     misses = [
-        {"id": q.id, "question": q.question, "expected": list(q.expected),
-         "got": [h.doc.doc_id for h in r.hits[:3]]}
+        {"id": q.id, "question": q.question, "expected": list(q.expected), "got": [h.doc.doc_id for h in r.hits[:3]]}
         for q, r in zip(kb.eval_set.questions, in_scope, strict=True)
         if (rank_of(r, q.expected) or 99) > 1
     ]
@@ -152,8 +157,11 @@ def evaluate(retriever: Retriever, settings: RetrievalSettings) -> dict[str, Any
 
 
 def eval_markdown(report: dict[str, Any]) -> str:
-    names = {"dense": "dense only (m3e-small + FAISS)", "sparse": "BM25 only (jieba + synonyms)",
-             "hybrid": "hybrid (RRF of both + question variants)"}
+    names = {
+        "dense": "dense only (m3e-small + FAISS)",
+        "sparse": "BM25 only (jieba + synonyms)",
+        "hybrid": "hybrid (RRF of both + question variants)",
+    }
     lines = [
         f"Development evaluation set: {report['in_scope_questions']} questions "
         f"(`knowledge_base/eval/questions.yml`), hit@k = an expected document among the top k.",
@@ -167,9 +175,8 @@ def eval_markdown(report: dict[str, Any]) -> str:
         "",
         f"- In-scope questions answered (confidence above the threshold): **{report['in_scope_answered']:.1%}**",
         f"- Out-of-scope questions (`eval/out_of_scope.yml`, {report['out_of_scope_questions']}) answered "
-        f"\"not found\": **{report['out_of_scope_not_found']:.1%}**",
-        "- hybrid hit@3 by persona: "
-        + ", ".join(f"{p} {v:.3f}" for p, v in report["persona_hit3"].items()),
+        f'"not found": **{report["out_of_scope_not_found"]:.1%}**',
+        "- hybrid hit@3 by persona: " + ", ".join(f"{p} {v:.3f}" for p, v in report["persona_hit3"].items()),
     ]
     return "\n".join(lines)
 
@@ -198,17 +205,23 @@ def run_eval(settings: RetrievalSettings, retriever: Retriever, args: argparse.N
         for miss in report["misses_at_1"]:
             print(f"  {miss['id']} {miss['question']}  expected {miss['expected']} got {miss['got']}")
     if args.write:
-        replace_section(BENCHMARKS, "retrieval-eval", eval_markdown(report)
-                        + "\n\nCommand: `.venv/bin/python -m retrieval eval --write`")
+        replace_section(
+            BENCHMARKS,
+            "retrieval-eval",
+            eval_markdown(report) + "\n\nCommand: `.venv/bin/python -m retrieval eval --write`",
+        )
     return 0
 
 
 def run_calibrate(settings: RetrievalSettings, retriever: Retriever, args: argparse.Namespace) -> int:
     result = calibrate(retriever, settings)
     settings.calibration_file.write_text(json.dumps(result, indent=1) + "\n")
-    print(json.dumps(result, indent=1) if args.json else
-          f"calibration written to {settings.calibration_file}: answered {result['in_scope_answered']:.1%} "
-          f"in scope, not found {result['out_of_scope_not_found']:.1%} out of scope "
-          f"(5-fold held out: {result['cross_validated']['in_scope_answered']:.1%} / "
-          f"{result['cross_validated']['out_of_scope_not_found']:.1%})")
+    print(
+        json.dumps(result, indent=1)
+        if args.json
+        else f"calibration written to {settings.calibration_file}: answered {result['in_scope_answered']:.1%} "
+        f"in scope, not found {result['out_of_scope_not_found']:.1%} out of scope "
+        f"(5-fold held out: {result['cross_validated']['in_scope_answered']:.1%} / "
+        f"{result['cross_validated']['out_of_scope_not_found']:.1%})"
+    )
     return 0

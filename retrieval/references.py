@@ -22,7 +22,7 @@ _ARTICLE = re.compile(r"第?\s*([0-9]{1,3}|[零一二两三四五六七八九十
 
 
 def parse_number(text: str) -> int | None:
-    """"23" → 23, "二十三" → 23, "一百零五" → 105."""
+    """ "23" → 23, "二十三" → 23, "一百零五" → 105."""
     if text.isdigit():
         return int(text)
     total, current = 0, 0

@@ -80,8 +80,13 @@ class Calibration:
     threshold: float = 0.5
 
     def confidence(self, signals: Signals) -> float:
-        z = (self.bias + self.w_cosine * signals.cosine + self.w_agreement * signals.agreement
-             + self.w_unknown * signals.unknown + self.w_domain * signals.domain)
+        z = (
+            self.bias
+            + self.w_cosine * signals.cosine
+            + self.w_agreement * signals.agreement
+            + self.w_unknown * signals.unknown
+            + self.w_domain * signals.domain
+        )
         return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 
 
@@ -198,11 +203,8 @@ class Retriever:
             "sparse_variant": self._doc_ranking(index, sparse, allowed, "variant"),
         }
         if mode == "hybrid":
-            rankings["reference"] = [
-                d for d in referenced_documents(text, index.docs.values()) if d in allowed
-            ]
-        fused = reciprocal_rank_fusion({k: v for k, v in rankings.items() if v}, k=self._rrf_k,
-                                       weights=self.weights)
+            rankings["reference"] = [d for d in referenced_documents(text, index.docs.values()) if d in allowed]
+        fused = reciprocal_rank_fusion({k: v for k, v in rankings.items() if v}, k=self._rrf_k, weights=self.weights)
         if mode == "hybrid":
             fused = self._promote_known_question(index, dense, allowed, fused)
         best_cos = self._best_cosine_by_doc(index, dense, allowed)
@@ -239,14 +241,20 @@ class Retriever:
         return base / (self._rrf_k + 1)
 
     def _promote_known_question(
-        self, index: LoadedIndex, dense: list[tuple[int, float]], allowed: set[str],
+        self,
+        index: LoadedIndex,
+        dense: list[tuple[int, float]],
+        allowed: set[str],
         fused: list[tuple[str, float]],
     ) -> list[tuple[str, float]]:
         """A question that is nearly one of a document's own typical questions goes to that document
         first (FAQ matching), when no other document has a comparably close question."""
         threshold, margin = self._known_question
-        variants = [(index.chunks[p].doc_id, s) for p, s in dense
-                    if index.chunks[p].kind != "passage" and index.chunks[p].doc_id in allowed]
+        variants = [
+            (index.chunks[p].doc_id, s)
+            for p, s in dense
+            if index.chunks[p].kind != "passage" and index.chunks[p].doc_id in allowed
+        ]
         if not variants or not fused:
             return fused
         doc, best = variants[0]
@@ -269,9 +277,7 @@ class Retriever:
         return dedupe(docs)
 
     @staticmethod
-    def _best_cosine_by_doc(
-        index: LoadedIndex, dense: list[tuple[int, float]], allowed: set[str]
-    ) -> dict[str, float]:
+    def _best_cosine_by_doc(index: LoadedIndex, dense: list[tuple[int, float]], allowed: set[str]) -> dict[str, float]:
         best: dict[str, float] = {}
         for pos, score in dense:
             doc_id = index.chunks[pos].doc_id
@@ -288,6 +294,7 @@ class Retriever:
         qvec: np.ndarray,
     ) -> Chunk:
         """The passage of ``doc_id`` ranked best by fusing its dense and BM25 passage ranks."""
+
         def passages(ranked: list[tuple[int, float]]) -> list[int]:
             return [p for p, _ in ranked if index.chunks[p].doc_id == doc_id and index.chunks[p].kind == "passage"]
 

@@ -151,8 +151,10 @@ def build_index(
         if progress:
             progress(len(part))
     dim = embedder.dim
-    all_vectors = np.stack([fresh[k] if k in fresh else previous[k] for k in keys]).astype(np.float32) if keys else (
-        np.zeros((0, dim), dtype=np.float32)
+    all_vectors = (
+        np.stack([fresh[k] if k in fresh else previous[k] for k in keys]).astype(np.float32)
+        if keys
+        else (np.zeros((0, dim), dtype=np.float32))
     )
     vectors, training_vectors = all_vectors[:n_chunks], all_vectors[n_chunks:]
 
@@ -165,26 +167,41 @@ def build_index(
     SparseIndex.build(texts[:n_chunks], tokenizer).save(tmp / "sparse")
     with (tmp / "chunks.jsonl").open("w", encoding="utf-8") as fh:
         for chunk, key in zip(corpus.chunks, keys[:n_chunks], strict=True):
-            row = {"id": chunk.id, "doc_id": chunk.doc_id, "kind": chunk.kind,
-                   "heading": list(chunk.heading), "text": chunk.text, "key": key}
+            row = {
+                "id": chunk.id,
+                "doc_id": chunk.doc_id,
+                "kind": chunk.kind,
+                "heading": list(chunk.heading),
+                "text": chunk.text,
+                "key": key,
+            }
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
     _write_domain(tmp, corpus, vectors, training, keys[n_chunks:], training_vectors)
     (tmp / "documents.json").write_text(
         json.dumps([d.to_json() for d in corpus.docs], ensure_ascii=False, indent=1), encoding="utf-8"
     )
-    new_meta = {"format": FORMAT_VERSION, "model": embedder.name, "dim": dim, "fingerprint": fingerprint,
-                "chunks": len(corpus.chunks), "documents": len(corpus.docs),
-                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    new_meta = {
+        "format": FORMAT_VERSION,
+        "model": embedder.name,
+        "dim": dim,
+        "fingerprint": fingerprint,
+        "chunks": len(corpus.chunks),
+        "documents": len(corpus.docs),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
     (tmp / "meta.json").write_text(json.dumps(new_meta, indent=1))
     tmp.rename(folder)
     _swap_current(root, folder)
     _prune(root, keep={folder.name})
-    return BuildReport(folder, fingerprint, n_chunks, len(todo), len(keys) - len(todo),
-                       time.perf_counter() - started)
+    return BuildReport(folder, fingerprint, n_chunks, len(todo), len(keys) - len(todo), time.perf_counter() - started)
 
 
 def _write_domain(
-    folder: Path, corpus: Corpus, vectors: Vectors, training: tuple[tuple[bool, str], ...], keys: list[str],
+    folder: Path,
+    corpus: Corpus,
+    vectors: Vectors,
+    training: tuple[tuple[bool, str], ...],
+    keys: list[str],
     training_vectors: Vectors,
 ) -> None:
     if not training:

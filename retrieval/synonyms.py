@@ -29,8 +29,10 @@ class Synonyms:
         for term, words in data.items():
             for word in words:
                 pairs.append((normalize(str(word)), normalize(str(term))))
-        rewrites = {normalize(str(k)): normalize(str(v))
-                    for k, v in (yaml.safe_load(dialect.read_text(encoding="utf-8")) or {}).items()}
+        rewrites = {
+            normalize(str(k)): normalize(str(v))
+            for k, v in (yaml.safe_load(dialect.read_text(encoding="utf-8")) or {}).items()
+        }
         ordered = tuple(sorted(rewrites.items(), key=lambda kv: -len(kv[0])))
         return cls(tuple(pairs), ordered)
 

@@ -23,9 +23,7 @@ class ActionAnswerPolicy(Action):
     def name(self) -> str:
         return "action_answer_policy"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         services = get_services()
         card = await asyncio.to_thread(services.answer, tracker.latest_message.get("text") or "")
         if card is None:
@@ -39,19 +37,34 @@ class ActionAnswerPolicy(Action):
             dispatcher.utter_message(response="utter_policy_not_found")
             return [SlotSet("failure_streak", streak)]
         source = card.citation.label
-        answer = {"doc_id": card.doc_id, "heading": card.heading or card.title, "passage": card.passage,
-                  "source": source}
+        answer = {
+            "doc_id": card.doc_id,
+            "heading": card.heading or card.title,
+            "passage": card.passage,
+            "source": source,
+        }
         if card.superseded_by:
             current = services.kb.document(card.superseded_by).meta.title
-            dispatcher.utter_message(response="utter_policy_history", current_title=current,
-                                     passage=card.passage, source=source, json_message=answer_payload(card))
+            dispatcher.utter_message(
+                response="utter_policy_history",
+                current_title=current,
+                passage=card.passage,
+                source=source,
+                json_message=answer_payload(card),
+            )
         elif tracker.get_slot("role") in REFERENCE_ROLES:
-            dispatcher.utter_message(response="utter_policy_answer_reference", heading=answer["heading"],
-                                     passage=card.passage, source=source, summary=card.summary,
-                                     json_message=answer_payload(card))
+            dispatcher.utter_message(
+                response="utter_policy_answer_reference",
+                heading=answer["heading"],
+                passage=card.passage,
+                source=source,
+                summary=card.summary,
+                json_message=answer_payload(card),
+            )
         else:
-            dispatcher.utter_message(response="utter_policy_answer", summary=card.summary, source=source,
-                                     json_message=answer_payload(card))
+            dispatcher.utter_message(
+                response="utter_policy_answer", summary=card.summary, source=source, json_message=answer_payload(card)
+            )
         return [SlotSet("last_doc_id", card.doc_id), SlotSet("last_answer", answer), SlotSet("failure_streak", 0)]
 
 
@@ -68,13 +81,15 @@ class ActionPolicyDetails(Action):
     def name(self) -> str:
         return "action_policy_details"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         answer = tracker.get_slot("last_answer")
         if not isinstance(answer, dict):
             dispatcher.utter_message(response="utter_no_details")
             return []
-        dispatcher.utter_message(response="utter_policy_details", heading=answer["heading"],
-                                 passage=answer["passage"], source=answer["source"])
+        dispatcher.utter_message(
+            response="utter_policy_details",
+            heading=answer["heading"],
+            passage=answer["passage"],
+            source=answer["source"],
+        )
         return []

@@ -19,9 +19,7 @@ class ValidateCounsellingForm(Action):
     def name(self) -> str:
         return "validate_counselling_form"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         services = get_services()
         requested = tracker.get_slot(REQUESTED)
         text = tracker.latest_message.get("text") or ""
@@ -36,8 +34,11 @@ class ValidateCounsellingForm(Action):
         county = services.extractor.county(text)
         if county:
             slots["county"] = county
-        elif requested == "county" and (found.get("county") == UNKNOWN or intent in ("dont_know", "deny")
-                                        or services.extractor.extract(text, requested="county").get("county")):
+        elif requested == "county" and (
+            found.get("county") == UNKNOWN
+            or intent in ("dont_know", "deny")
+            or services.extractor.extract(text, requested="county").get("county")
+        ):
             slots["county"] = UNKNOWN
         if not slots and requested is not None and intent in NOT_ANSWERS and intent != "ask_counselling":
             return []
@@ -53,13 +54,15 @@ class ActionCounsellingReferral(Action):
     def name(self) -> str:
         return "action_counselling_referral"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         services = get_services()
         county = tracker.get_slot("county")
-        entries = services.referrals(kinds=("counselling", "child_director", "protection_centre"),
-                                     county=county if county and county != UNKNOWN else None)
+        entries = services.referrals(
+            kinds=("counselling", "child_director", "protection_centre"),
+            county=county if county and county != UNKNOWN else None,
+        )
         verified_first = sorted(entries, key=lambda r: not r.verified)
-        dispatcher.utter_message(response="utter_counselling_referral", services=services.referral_lines(verified_first))
+        dispatcher.utter_message(
+            response="utter_counselling_referral", services=services.referral_lines(verified_first)
+        )
         return [SlotSet(REQUESTED, None)]

@@ -17,15 +17,16 @@ class ActionCrisisResponse(Action):
     def name(self) -> str:
         return "action_crisis_response"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         services = get_services()
         dispatcher.utter_message(
             response="utter_emergency",
             emergency=services.contact_lines(("emergency",)),
             counselling=services.contact_lines(("counselling",)),
-            json_message=handoff_payload("crisis", "urgent", case_summary(
-                tracker, risk_flags=["danger_intent"], message=tracker.latest_message.get("text"))),
+            json_message=handoff_payload(
+                "crisis",
+                "urgent",
+                case_summary(tracker, risk_flags=["danger_intent"], message=tracker.latest_message.get("text")),
+            ),
         )
         return []

@@ -16,9 +16,25 @@ from bot.services import get_services
 REQUESTED = "requested_slot"
 MAX_AGE = 24  # "18+ still in school" is possible; older is a typo
 # Messages that are not an answer: the form steps aside and the rules handle them, then it resumes.
-NOT_ANSWERS = ("ask_policy", "ask_details", "ask_hotline", "request_human", "stop", "report_danger", "greet",
-               "goodbye", "thank", "out_of_scope", "chitchat", "bot_challenge", "restart", "set_role",
-               "ask_counselling", "delete_my_data", "nlu_fallback")
+NOT_ANSWERS = (
+    "ask_policy",
+    "ask_details",
+    "ask_hotline",
+    "request_human",
+    "stop",
+    "report_danger",
+    "greet",
+    "goodbye",
+    "thank",
+    "out_of_scope",
+    "chitchat",
+    "bot_challenge",
+    "restart",
+    "set_role",
+    "ask_counselling",
+    "delete_my_data",
+    "nlu_fallback",
+)
 
 
 def _screening_slots(tracker: Tracker) -> dict[str, Any]:
@@ -31,9 +47,7 @@ class ActionStartScreening(Action):
     def name(self) -> str:
         return "action_start_screening"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         dispatcher.utter_message(response="utter_screening_intro")
         return [SlotSet(name, None) for name in FACT_NAMES] + [SlotSet("screening_stopped", False)]
 
@@ -45,9 +59,7 @@ class ValidateEligibilityForm(Action):
     def name(self) -> str:
         return "validate_eligibility_form"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         services = get_services()
         requested = tracker.get_slot(REQUESTED)
         text = tracker.latest_message.get("text") or ""
@@ -81,18 +93,18 @@ class ActionEligibilityResult(Action):
     def name(self) -> str:
         return "action_eligibility_result"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         services = get_services()
         slots = _screening_slots(tracker)
         results = services.engine.evaluate(Facts.from_slots(slots))
         dispatcher.utter_message(response="utter_screening_header")
         for result in results:
             citations = "、".join(
-                f"《{c['title']}》（{c['doc_no']}）" if c["doc_no"] and c["title"] != c["doc_no"]
+                f"《{c['title']}》（{c['doc_no']}）"
+                if c["doc_no"] and c["title"] != c["doc_no"]
                 else (c["doc_no"] or f"《{c['title']}》")
-                for c in result.citations)
+                for c in result.citations
+            )
             dispatcher.utter_message(
                 response=f"utter_program_{result.verdict}",
                 name=result.name,
@@ -105,8 +117,11 @@ class ActionEligibilityResult(Action):
         if slots.get("guardianship_harm") is True:
             dispatcher.utter_message(
                 response="utter_screening_needs_person",
-                json_message=handoff_payload("screening_needs_person", "high",
-                                             case_summary(tracker, verdicts=verdicts, risk_flags=["guardianship_harm"])),
+                json_message=handoff_payload(
+                    "screening_needs_person",
+                    "high",
+                    case_summary(tracker, verdicts=verdicts, risk_flags=["guardianship_harm"]),
+                ),
             )
         else:
             dispatcher.utter_message(response="utter_screening_footer")
@@ -117,8 +132,6 @@ class ActionStopScreening(Action):
     def name(self) -> str:
         return "action_stop_screening"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         dispatcher.utter_message(response="utter_screening_stopped")
         return [SlotSet(REQUESTED, None), SlotSet("screening_stopped", True)]

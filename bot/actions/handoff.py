@@ -16,9 +16,7 @@ class ActionRequestHandoff(Action):
     def name(self) -> str:
         return "action_request_handoff"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         dispatcher.utter_message(
             response="utter_handoff_requested",
             json_message=handoff_payload("user_request", "normal", case_summary(tracker)),

@@ -15,9 +15,7 @@ class ActionShowHotlines(Action):
     def name(self) -> str:
         return "action_show_hotlines"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         services = get_services()
         verified = [r for r in services.referrals(kinds=("emergency", "hotline", "counselling")) if r.public_contact()]
         dispatcher.utter_message(response="utter_hotlines", lines=services.referral_lines(verified))

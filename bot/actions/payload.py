@@ -23,16 +23,29 @@ def answer_payload(card: AnswerCard) -> dict[str, Any]:
         if key not in seen:  # several topical documents may rest on the same official document
             seen.add(key)
             citations.append(data)
-    return {"tongxin": PAYLOAD_VERSION, "kind": "policy_answer", "doc_id": card.doc_id,
-            "confidence": round(card.confidence, 4), "citations": citations}
+    return {
+        "tongxin": PAYLOAD_VERSION,
+        "kind": "policy_answer",
+        "doc_id": card.doc_id,
+        "confidence": round(card.confidence, 4),
+        "citations": citations,
+    }
 
 
 def handoff_payload(reason: str, priority: str, summary: dict[str, Any]) -> dict[str, Any]:
-    return {"tongxin": PAYLOAD_VERSION, "kind": "handoff",
-            "handoff": {"reason": reason, "priority": priority, "summary": summary}}
+    return {
+        "tongxin": PAYLOAD_VERSION,
+        "kind": "handoff",
+        "handoff": {"reason": reason, "priority": priority, "summary": summary},
+    }
 
 
 def screening_payload(result: ProgramResult) -> dict[str, Any]:
     citations = [{"doc_id": c["doc_id"], "doc_no": c["doc_no"], "title": c["title"]} for c in result.citations]
-    return {"tongxin": PAYLOAD_VERSION, "kind": "screening", "program": result.id, "verdict": result.verdict,
-            "citations": citations}
+    return {
+        "tongxin": PAYLOAD_VERSION,
+        "kind": "screening",
+        "program": result.id,
+        "verdict": result.verdict,
+        "citations": citations,
+    }

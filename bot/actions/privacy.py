@@ -15,8 +15,6 @@ class ActionRequestDeletion(Action):
     def name(self) -> str:
         return "action_request_deletion"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         dispatcher.utter_message(json_message={"tongxin": PAYLOAD_VERSION, "kind": "delete_request"})
         return []

@@ -15,9 +15,7 @@ class ActionSetRole(Action):
     def name(self) -> str:
         return "action_set_role"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         role = get_services().extractor.role(tracker.latest_message.get("text") or "") or tracker.get_slot("role")
         role = role if role in ("parent", "child_director", "staff") else "parent"
         dispatcher.utter_message(response="utter_role_parent" if role == "parent" else "utter_role_reference")

@@ -14,8 +14,12 @@ from bot.eligibility.facts import Facts
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.eligibility")
-    parser.add_argument("--json", metavar="FACTS", required=True,
-                        help='facts as a JSON object, e.g. \'{"child_age": 9, "father": "imprisoned"}\'; "-" reads stdin')
+    parser.add_argument(
+        "--json",
+        metavar="FACTS",
+        required=True,
+        help='facts as a JSON object, e.g. \'{"child_age": 9, "father": "imprisoned"}\'; "-" reads stdin',
+    )
     args = parser.parse_args(argv)
     raw = sys.stdin.read() if args.json == "-" else args.json
     try:

@@ -36,8 +36,13 @@ class ProgramResult:
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "id": self.id, "name": self.name, "verdict": self.verdict, "reasons": list(self.reasons),
-            "citations": list(self.citations), "next_steps": list(self.next_steps), "missing": list(self.missing),
+            "id": self.id,
+            "name": self.name,
+            "verdict": self.verdict,
+            "reasons": list(self.reasons),
+            "citations": list(self.citations),
+            "next_steps": list(self.next_steps),
+            "missing": list(self.missing),
         }
         if self.id == "in_difficulty":
             out["groups"] = list(self.groups)
@@ -61,7 +66,7 @@ class _Eval:
         return value in self.common.parent_sets[set_name], _NONE
 
     def test(self, cond: dict[str, Any]) -> Result:
-        (op, arg), = cond.items()
+        ((op, arg),) = cond.items()
         if op == "all":
             return _and(self.test(c) for c in arg)
         if op == "any":
@@ -70,7 +75,7 @@ class _Eval:
             value, missing = self.test(arg)
             return (None if value is None else not value), missing
         if op == "fact":
-            (name, expected), = arg.items()
+            ((name, expected),) = arg.items()
             actual = self.facts.get(name)
             if actual is None:
                 return None, frozenset({name})
@@ -86,10 +91,12 @@ class _Eval:
             return _or([self.parent_in("father", arg), self.parent_in("mother", arg)])
         if op == "one_parent_each":
             first, second = arg
-            return _or([
-                _and([self.parent_in("father", first), self.parent_in("mother", second)]),
-                _and([self.parent_in("mother", first), self.parent_in("father", second)]),
-            ])
+            return _or(
+                [
+                    _and([self.parent_in("father", first), self.parent_in("mother", second)]),
+                    _and([self.parent_in("mother", first), self.parent_in("father", second)]),
+                ]
+            )
         if op == "program":
             verdict = self.verdicts[arg["id"]]
             if verdict == "possibly":
@@ -142,7 +149,7 @@ class EligibilityEngine:
             result = self._evaluate_program(program, known, verdicts)
             verdicts[program.id] = result.verdict
             results.append(result)
-        program_index = {p.id: i for i, p in enumerate(self.rules.programs)}
+        program_index: dict[str, int] = {p.id: i for i, p in enumerate(self.rules.programs)}
         return sorted(results, key=lambda r: (VERDICT_ORDER[r.verdict], program_index[r.id]))
 
     def verdicts(self, facts: Facts) -> dict[str, Verdict]:
@@ -160,8 +167,9 @@ class EligibilityEngine:
                 continue
             spec = self.rules.common.facts[name]
             candidates = spec.probe or (spec.values if spec.type == "enum" else (True, False))
-            outcomes = {tuple(sorted(self.verdicts(facts.model_copy(update={name: value})).items()))
-                        for value in candidates}
+            outcomes = {
+                tuple(sorted(self.verdicts(facts.model_copy(update={name: value})).items())) for value in candidates
+            }
             if len(outcomes) > 1 or outcomes != {tuple(sorted(current.items()))}:
                 out.append(name)
         return out
@@ -195,14 +203,13 @@ class EligibilityEngine:
                 decided = ("eligible", "")
             elif unknown_group:
                 pending.append("eligible")
-        if decided is None:
-            decided = ("not_eligible", program.default_reason)
-        if all(v == decided[0] for v in pending):
-            verdict, reason = decided
+        final: tuple[Verdict, str] = decided if decided is not None else ("not_eligible", program.default_reason)
+        if all(v == final[0] for v in pending):
+            verdict, reason = final
             reasons = group_reasons if groups else [reason]
         else:
             verdict = "possibly"
-            reasons = [decided[1]] if decided and decided[0] == "possibly" else []
+            reasons = [final[1]] if final[0] == "possibly" else []
             missing |= self._missing_behind_programs(missing, known)
             if missing & set(FACT_NAMES):
                 reasons.append(self.rules.common.missing_reason.format(missing=self._labels(missing)))
@@ -235,7 +242,9 @@ class EligibilityEngine:
         for name in FACT_NAMES:
             spec = self.rules.common.facts[name]
             value = known.get(name)
-            values[name] = self.rules.common.unknown_label if value is None else spec.value_labels.get(str(value), value)
+            values[name] = (
+                self.rules.common.unknown_label if value is None else spec.value_labels.get(str(value), value)
+            )
         return text.format(**values)
 
 

@@ -22,8 +22,21 @@ from knowledge_base import KB_ROOT
 from retrieval.normalize import normalize
 
 LEXICON = KB_ROOT / "lexicon" / "facts.yml"
-_ZH = {"零": 0, "一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
-       "半": 0}
+_ZH = {
+    "零": 0,
+    "一": 1,
+    "两": 2,
+    "二": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+    "十": 10,
+    "半": 0,
+}
 _NUM = r"(\d{1,2}|[零一两二三四五六七八九十]{1,3})"
 _AGE = re.compile(_NUM + r"\s*(?:周岁|岁)(半)?")
 _AGE_MONTHS = re.compile(_NUM + r"\s*个月(?:大|的宝宝|的孩子)")
@@ -34,7 +47,7 @@ YES_NO_FACTS = {"family_low_income": "low_income", "in_school": "in_school", "gu
 
 
 def zh_number(text: str) -> int | None:
-    """"9" → 9, "十二" → 12, "二十" → 20."""
+    """ "9" → 9, "十二" → 12, "二十" → 20."""
     if text.isdigit():
         return int(text)
     if not text or any(ch not in _ZH for ch in text):
@@ -105,8 +118,8 @@ def _months(clause: str) -> int | None:
 
 def _with_duration(situation: str, clause: str, tags: list[str]) -> str:
     months = _months(clause)
-    long = months is not None and months >= 6 or "long" in tags
-    short = months is not None and months < 6 or ("short" in tags and not long)
+    long = (months is not None and months >= 6) or "long" in tags
+    short = (months is not None and months < 6) or ("short" in tags and not long)
     if situation == "lost_contact":
         if long:
             return "lost_contact_6m"
@@ -122,8 +135,8 @@ def _with_duration(situation: str, clause: str, tags: list[str]) -> str:
 class FactExtractor:
     """Usage example::
 
-        FactExtractor().extract("孩子爸爸在坐牢，妈妈联系不上快一年了，孩子9岁，农村的")
-        # {"child_age": 9, "father": "imprisoned", "mother": "lost_contact_6m", "hukou": "rural"}
+    FactExtractor().extract("孩子爸爸在坐牢，妈妈联系不上快一年了，孩子9岁，农村的")
+    # {"child_age": 9, "father": "imprisoned", "mother": "lost_contact_6m", "hukou": "rural"}
     """
 
     def __init__(self, lexicon: Lexicon | None = None) -> None:
@@ -185,7 +198,7 @@ class FactExtractor:
                     current = last_parent = m.value
                 elif m.kind == "situation" and current is not None:
                     value = _with_duration(m.value, clause, durations)
-                    for parent in (("father", "mother") if current == "both" else (current,)):
+                    for parent in ("father", "mother") if current == "both" else (current,):
                         # The first situation said about a parent wins; later ones in the same answer
                         # ("坐牢…判了三年") only refine it through the duration.
                         facts.setdefault(parent, value)
@@ -229,7 +242,7 @@ class FactExtractor:
                 facts[fact] = True
 
     def _parent_disabled(self, t: str) -> bool:
-        """"他爸残疾" is about a parent, not the child."""
+        """ "他爸残疾" is about a parent, not the child."""
         for clause in _CLAUSE.split(t):
             kinds = [m.kind for m in self.lex.scan(clause)]
             if "parent" in kinds and "situation" in kinds:

@@ -7,15 +7,44 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 ParentStatus = Literal[
-    "at_home", "migrant_worker", "deceased", "declared_missing", "whereabouts_unknown", "lost_contact_6m",
-    "lost_contact_short", "severe_disability", "other_disability", "severe_illness", "imprisoned", "drug_rehab",
-    "detained", "detained_short", "guardianship_revoked", "deported",
+    "at_home",
+    "migrant_worker",
+    "deceased",
+    "declared_missing",
+    "whereabouts_unknown",
+    "lost_contact_6m",
+    "lost_contact_short",
+    "severe_disability",
+    "other_disability",
+    "severe_illness",
+    "imprisoned",
+    "drug_rehab",
+    "detained",
+    "detained_short",
+    "guardianship_revoked",
+    "deported",
 ]
-FACT_NAMES = ("child_age", "hukou", "father", "mother", "child_disability", "family_low_income", "in_school",
-              "guardianship_harm")
+FACT_NAMES = (
+    "child_age",
+    "hukou",
+    "father",
+    "mother",
+    "child_disability",
+    "family_low_income",
+    "in_school",
+    "guardianship_harm",
+)
 # The order questions are asked in: who the child is, then the parents, then the rest.
-ASK_ORDER = ("child_age", "father", "mother", "hukou", "in_school", "family_low_income", "child_disability",
-             "guardianship_harm")
+ASK_ORDER = (
+    "child_age",
+    "father",
+    "mother",
+    "hukou",
+    "in_school",
+    "family_low_income",
+    "child_disability",
+    "guardianship_harm",
+)
 UNKNOWN = "unknown"  # the user answered "不知道": asked, but still missing for the rules
 
 

@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    store = Store(args.database_url or GatewaySettings().database_url)  # type: ignore[call-arg]
+    store = Store(args.database_url or GatewaySettings().database_url)
     store.migrate()
     if store.staff_by_username(args.username):
         print(f"error: user {args.username!r} exists", file=sys.stderr)

@@ -97,14 +97,24 @@ Supervisor = Annotated[StaffRecord, Depends(supervisor)]
 async def login_page(request: Request, error: str | None = None) -> Response:
     token = request.cookies.get(auth.LOGIN_CSRF_COOKIE) or auth.issue_session(_secret(request), 0)[1].nonce
     response = templates.TemplateResponse(request, "login.html", {"csrf_token": token, "error": error})
-    response.set_cookie(auth.LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/console",
-                        secure=request.app.state.settings.cookie_secure)
+    response.set_cookie(
+        auth.LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        path="/console",
+        secure=request.app.state.settings.cookie_secure,
+    )
     return response
 
 
 @router.post("/login")
-async def login(request: Request, username: Annotated[str, Form(max_length=64)],
-                password: Annotated[str, Form(max_length=256)], csrf_token: Annotated[str, Form(max_length=64)]) -> Response:
+async def login(
+    request: Request,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=256)],
+    csrf_token: Annotated[str, Form(max_length=64)],
+) -> Response:
     cookie_token = request.cookies.get(auth.LOGIN_CSRF_COOKIE)
     if not cookie_token or cookie_token != csrf_token:
         raise ApiError(403, "csrf", "missing or wrong CSRF token")
@@ -122,8 +132,15 @@ async def login(request: Request, username: Annotated[str, Form(max_length=64)],
     cookie, _ = auth.issue_session(_secret(request), staff.id)
     await asyncio.to_thread(store.audit, staff.id, "login", "staff", str(staff.id))
     response = RedirectResponse("/console", status_code=303)
-    response.set_cookie(auth.SESSION_COOKIE, cookie, max_age=auth.SESSION_TTL_S, httponly=True, samesite="strict",
-                        path="/console", secure=request.app.state.settings.cookie_secure)
+    response.set_cookie(
+        auth.SESSION_COOKIE,
+        cookie,
+        max_age=auth.SESSION_TTL_S,
+        httponly=True,
+        samesite="strict",
+        path="/console",
+        secure=request.app.state.settings.cookie_secure,
+    )
     response.delete_cookie(auth.LOGIN_CSRF_COOKIE, path="/console")
     return response
 
@@ -139,8 +156,11 @@ async def logout(request: Request, staff: WriteStaff) -> Response:
 # --- pages --------------------------------------------------------------------------------
 def _page(request: Request, name: str, staff: StaffRecord, **context: Any) -> Response:
     session: auth.Session = request.state.session
-    return templates.TemplateResponse(request, name, {"staff": staff, "csrf_token": session.csrf_token(
-        _secret(request)), "outcomes": OUTCOMES, **context})
+    return templates.TemplateResponse(
+        request,
+        name,
+        {"staff": staff, "csrf_token": session.csrf_token(_secret(request)), "outcomes": OUTCOMES, **context},
+    )
 
 
 @router.get("", response_class=HTMLResponse)
@@ -168,15 +188,22 @@ def _visible(ticket: TicketRecord, staff: StaffRecord) -> bool:
 
 def _list_item(ticket: TicketRecord, position: int | None, names: dict[int, str]) -> dict[str, Any]:
     summary = ticket.summary or {}
-    preview = summary.get("message") or next((m["text"] for m in reversed(summary.get("recent", []))
-                                              if m.get("from") == "user"), "")
+    preview = summary.get("message") or next(
+        (m["text"] for m in reversed(summary.get("recent", [])) if m.get("from") == "user"), ""
+    )
     return {
-        "id": ticket.id, "priority": ticket.priority, "state": ticket.state, "reason": ticket.reason,
-        "channel": ticket.channel, "created_at": ticket.created_at.isoformat(),
+        "id": ticket.id,
+        "priority": ticket.priority,
+        "state": ticket.state,
+        "reason": ticket.reason,
+        "channel": ticket.channel,
+        "created_at": ticket.created_at.isoformat(),
         "waiting_s": max(0, int(time.time() - ticket.created_at.timestamp())),
         "assignee": names.get(ticket.assignee_id) if ticket.assignee_id else None,
-        "risk_flags": summary.get("risk_flags", []), "preview": mask_pii(str(preview))[:80],
-        "callback_phone": mask_phone(ticket.callback_phone), "queue_position": position,
+        "risk_flags": summary.get("risk_flags", []),
+        "preview": mask_pii(str(preview))[:80],
+        "callback_phone": mask_phone(ticket.callback_phone),
+        "queue_position": position,
     }
 
 
@@ -192,29 +219,43 @@ async def queue(request: Request, staff: ApiStaff, closed: bool = False) -> dict
         if _visible(ticket, staff):
             items.append(_list_item(ticket, position if ticket.state == "waiting" else None, names))
     hub = request.app.state.hub
-    return {"tickets": items, "staff_online": hub.staff_online(),
-            "on_duty": request.app.state.settings.on_duty()}
+    return {"tickets": items, "staff_online": hub.staff_online(), "on_duty": request.app.state.settings.on_duty()}
 
 
 @router.get("/api/tickets/{ticket_id}")
 async def ticket_detail(request: Request, ticket_id: str, staff: ApiStaff) -> dict[str, Any]:
     store = _store(request)
     ticket = await asyncio.to_thread(store.get_ticket, ticket_id)
-    if ticket is None or not (_visible(ticket, staff) or ticket.state == "closed" and staff.supervisor):
+    if ticket is None or not (_visible(ticket, staff) or (ticket.state == "closed" and staff.supervisor)):
         raise ApiError(404, "not_found", "no such ticket")
     messages = await asyncio.to_thread(store.last_messages, ticket.conversation_id, 300)
     await asyncio.to_thread(store.audit, staff.id, "read", "ticket", ticket_id, {"messages": len(messages)})
     staff_names = {s.id: s.display_name for s in await asyncio.to_thread(store.all_staff)}
     return {
-        "ticket": {**_list_item(ticket, await asyncio.to_thread(store.queue_position, ticket.id), staff_names),
-                   "summary": ticket.summary, "outcome_code": ticket.outcome_code, "outcome_note": ticket.outcome_note,
-                   "callback_phone": ticket.callback_phone, "assignee_id": ticket.assignee_id},
-        "transcript": [{"id": m.id, "from": m.author, "text": m.text, "at": m.created_at.isoformat(),
-                        "staff": staff_names.get(m.staff_id) if m.staff_id else None} for m in messages],
-        "canned": [{"id": c.id, "title": c.title, "text": c.text}
-                   for c in await asyncio.to_thread(store.canned_replies)],
-        "staff": [{"id": s.id, "name": s.display_name} for s in await asyncio.to_thread(store.all_staff)
-                  if s.active] if staff.supervisor else [],
+        "ticket": {
+            **_list_item(ticket, await asyncio.to_thread(store.queue_position, ticket.id), staff_names),
+            "summary": ticket.summary,
+            "outcome_code": ticket.outcome_code,
+            "outcome_note": ticket.outcome_note,
+            "callback_phone": ticket.callback_phone,
+            "assignee_id": ticket.assignee_id,
+        },
+        "transcript": [
+            {
+                "id": m.id,
+                "from": m.author,
+                "text": m.text,
+                "at": m.created_at.isoformat(),
+                "staff": staff_names.get(m.staff_id) if m.staff_id else None,
+            }
+            for m in messages
+        ],
+        "canned": [
+            {"id": c.id, "title": c.title, "text": c.text} for c in await asyncio.to_thread(store.canned_replies)
+        ],
+        "staff": [{"id": s.id, "name": s.display_name} for s in await asyncio.to_thread(store.all_staff) if s.active]
+        if staff.supervisor
+        else [],
     }
 
 
@@ -295,8 +336,13 @@ async def pickup(request: Request, conversation_id: int, staff: WriteStaff) -> d
 async def recent_conversations(request: Request, staff: ApiStaff) -> dict[str, Any]:
     store = _store(request)
     tickets = await asyncio.to_thread(store.queue, include_closed=True, limit=50)
-    return {"conversations": [{"conversation_id": t.conversation_id, "channel": t.channel, "ticket_id": t.id,
-                               "state": t.state} for t in tickets if _visible(t, staff)]}
+    return {
+        "conversations": [
+            {"conversation_id": t.conversation_id, "channel": t.channel, "ticket_id": t.id, "state": t.state}
+            for t in tickets
+            if _visible(t, staff)
+        ]
+    }
 
 
 @router.get("/api/canned")
@@ -336,5 +382,6 @@ async def events(request: Request, staff: ApiStaff) -> StreamingResponse:
                     yield ": keep-alive\n\n"
                 hub.staff_seen(staff.id)
 
-    return StreamingResponse(stream(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    )

@@ -52,9 +52,9 @@ class CrisisHit:
 class CrisisScreen:
     """Usage example::
 
-        screen = CrisisScreen.load()
-        hit = screen.check("继父晚上摸我")   # CrisisHit(categories=("sexual_abuse",), ...)
-        screen.check("死亡证明怎么开")        # None
+    screen = CrisisScreen.load()
+    hit = screen.check("继父晚上摸我")   # CrisisHit(categories=("sexual_abuse",), ...)
+    screen.check("死亡证明怎么开")        # None
     """
 
     def __init__(self, categories: tuple[Category, ...], mask: tuple[re.Pattern[str], ...]) -> None:

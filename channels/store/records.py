@@ -32,8 +32,13 @@ class MessageRecord:
     created_at: dt.datetime
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "from": self.author, "text": self.text, "at": self.created_at.isoformat(),
-                **{k: v for k, v in self.payload.items() if k in ("buttons", "citations")}}
+        return {
+            "id": self.id,
+            "from": self.author,
+            "text": self.text,
+            "at": self.created_at.isoformat(),
+            **{k: v for k, v in self.payload.items() if k in ("buttons", "citations")},
+        }
 
 
 @dataclass(frozen=True)

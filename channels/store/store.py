@@ -47,20 +47,42 @@ def make_engine(url: str) -> Engine:
 
 
 def _conversation(row: Conversation) -> ConversationRecord:
-    return ConversationRecord(row.id, row.channel, row.sender_id, row.created_at, row.last_seen_at, row.notice_shown,
-                              list(row.last_buttons or []), row.pending)
+    return ConversationRecord(
+        row.id,
+        row.channel,
+        row.sender_id,
+        row.created_at,
+        row.last_seen_at,
+        row.notice_shown,
+        list(row.last_buttons or []),
+        row.pending,
+    )
 
 
 def _message(row: Message) -> MessageRecord:
-    return MessageRecord(row.id, row.conversation_id, row.author, row.text, dict(row.payload or {}), row.staff_id,
-                         row.created_at)
+    return MessageRecord(
+        row.id, row.conversation_id, row.author, row.text, dict(row.payload or {}), row.staff_id, row.created_at
+    )
 
 
 def _ticket(row: Ticket, conversation: Conversation | None = None) -> TicketRecord:
     return TicketRecord(
-        row.id, row.conversation_id, row.priority, row.reason, dict(row.summary or {}), row.state, row.assignee_id,
-        row.created_at, row.taken_at, row.closed_at, row.outcome_code, row.outcome_note, row.callback_phone,
-        row.satisfaction, conversation.channel if conversation else "", conversation.sender_id if conversation else "",
+        row.id,
+        row.conversation_id,
+        row.priority,
+        row.reason,
+        dict(row.summary or {}),
+        row.state,
+        row.assignee_id,
+        row.created_at,
+        row.taken_at,
+        row.closed_at,
+        row.outcome_code,
+        row.outcome_note,
+        row.callback_phone,
+        row.satisfaction,
+        conversation.channel if conversation else "",
+        conversation.sender_id if conversation else "",
     )
 
 
@@ -71,10 +93,10 @@ def _staff(row: StaffUser) -> StaffRecord:
 class Store:
     """Usage example::
 
-        store = Store("sqlite:///var/gateway.db")
-        store.migrate()
-        conv = store.conversation("web", "u1")
-        store.add_message(conv.id, "user", "你好")
+    store = Store("sqlite:///var/gateway.db")
+    store.migrate()
+    conv = store.conversation("web", "u1")
+    store.add_message(conv.id, "user", "你好")
     """
 
     def __init__(self, url: str) -> None:
@@ -97,8 +119,9 @@ class Store:
     def conversation(self, channel: str, sender_id: str) -> ConversationRecord:
         """Get or create the conversation of (channel, user), and mark it seen now."""
         with self._session() as s:
-            row = s.scalar(select(Conversation).where(Conversation.channel == channel,
-                                                      Conversation.sender_id == sender_id))
+            row = s.scalar(
+                select(Conversation).where(Conversation.channel == channel, Conversation.sender_id == sender_id)
+            )
             if row is None:
                 row = Conversation(channel=channel, sender_id=sender_id, last_buttons=[])
                 s.add(row)
@@ -106,16 +129,18 @@ class Store:
                     s.flush()
                 except Exception:  # another request created it at the same moment
                     s.rollback()
-                    row = s.scalar(select(Conversation).where(Conversation.channel == channel,
-                                                              Conversation.sender_id == sender_id))
+                    row = s.scalar(
+                        select(Conversation).where(Conversation.channel == channel, Conversation.sender_id == sender_id)
+                    )
                     assert row is not None
             row.last_seen_at = utcnow()
             return _conversation(row)
 
     def find_conversation(self, channel: str, sender_id: str) -> ConversationRecord | None:
         with self._session() as s:
-            row = s.scalar(select(Conversation).where(Conversation.channel == channel,
-                                                      Conversation.sender_id == sender_id))
+            row = s.scalar(
+                select(Conversation).where(Conversation.channel == channel, Conversation.sender_id == sender_id)
+            )
             return _conversation(row) if row else None
 
     def get_conversation(self, conversation_id: int) -> ConversationRecord | None:
@@ -130,31 +155,55 @@ class Store:
         with self._session() as s:
             s.execute(update(Conversation).where(Conversation.id == conversation_id).values(**values))
 
-    def add_message(self, conversation_id: int, author: str, text: str, payload: dict[str, Any] | None = None,
-                    staff_id: int | None = None, client_id: str | None = None) -> MessageRecord:
+    def add_message(
+        self,
+        conversation_id: int,
+        author: str,
+        text: str,
+        payload: dict[str, Any] | None = None,
+        staff_id: int | None = None,
+        client_id: str | None = None,
+    ) -> MessageRecord:
         with self._session() as s:
-            row = Message(conversation_id=conversation_id, author=author, text=text, payload=payload or {},
-                          staff_id=staff_id, client_id=client_id)
+            row = Message(
+                conversation_id=conversation_id,
+                author=author,
+                text=text,
+                payload=payload or {},
+                staff_id=staff_id,
+                client_id=client_id,
+            )
             s.add(row)
             s.flush()
             return _message(row)
 
     def message_by_client_id(self, conversation_id: int, client_id: str) -> MessageRecord | None:
         with self._session() as s:
-            row = s.scalar(select(Message).where(Message.conversation_id == conversation_id,
-                                                 Message.client_id == client_id))
+            row = s.scalar(
+                select(Message).where(Message.conversation_id == conversation_id, Message.client_id == client_id)
+            )
             return _message(row) if row else None
 
     def messages(self, conversation_id: int, since_id: int = 0, limit: int = 200) -> list[MessageRecord]:
         with self._session() as s:
-            rows = s.scalars(select(Message).where(Message.conversation_id == conversation_id, Message.id > since_id)
-                             .order_by(Message.id).limit(limit))
+            rows = s.scalars(
+                select(Message)
+                .where(Message.conversation_id == conversation_id, Message.id > since_id)
+                .order_by(Message.id)
+                .limit(limit)
+            )
             return [_message(r) for r in rows]
 
     def last_messages(self, conversation_id: int, limit: int = 50) -> list[MessageRecord]:
         with self._session() as s:
-            rows = list(s.scalars(select(Message).where(Message.conversation_id == conversation_id)
-                                  .order_by(Message.id.desc()).limit(limit)))
+            rows = list(
+                s.scalars(
+                    select(Message)
+                    .where(Message.conversation_id == conversation_id)
+                    .order_by(Message.id.desc())
+                    .limit(limit)
+                )
+            )
             return [_message(r) for r in reversed(rows)]
 
     def delete_conversation(self, conversation_id: int) -> None:
@@ -165,11 +214,17 @@ class Store:
             s.execute(delete(Conversation).where(Conversation.id == conversation_id))
 
     def purge_before(self, cutoff: dt.datetime) -> list[tuple[str, str]]:
-        """Delete conversations not seen since ``cutoff`` (and without an open ticket); return their (channel, sender)."""
+        """Delete conversations not seen since ``cutoff`` (and without an open ticket).
+
+        Returns the (channel, sender) of each, so the caller can erase them from Rasa's store too.
+        """
         with self._session() as s:
             open_ids = select(Ticket.conversation_id).where(Ticket.state.in_(("waiting", "active")))
-            rows = list(s.scalars(select(Conversation).where(Conversation.last_seen_at < cutoff,
-                                                             Conversation.id.not_in(open_ids))))
+            rows = list(
+                s.scalars(
+                    select(Conversation).where(Conversation.last_seen_at < cutoff, Conversation.id.not_in(open_ids))
+                )
+            )
             ids = [r.id for r in rows]
             if ids:
                 s.execute(delete(Message).where(Message.conversation_id.in_(ids)))
@@ -181,8 +236,9 @@ class Store:
     def open_ticket(self, conversation_id: int, priority: str, reason: str, summary: dict[str, Any]) -> TicketRecord:
         """Open a ticket, or return the conversation's open one (raising its priority if this is more urgent)."""
         with self._session() as s:
-            existing = s.scalar(select(Ticket).where(Ticket.conversation_id == conversation_id,
-                                                     Ticket.state.in_(("waiting", "active"))))
+            existing = s.scalar(
+                select(Ticket).where(Ticket.conversation_id == conversation_id, Ticket.state.in_(("waiting", "active")))
+            )
             conversation = s.get(Conversation, conversation_id)
             if existing is not None:
                 if PRIORITY_RANK[priority] < existing.priority_rank:
@@ -190,8 +246,15 @@ class Store:
                     existing.reason = reason
                 existing.summary = {**(existing.summary or {}), **summary}
                 return _ticket(existing, conversation)
-            row = Ticket(id=secrets.token_hex(6), conversation_id=conversation_id, priority=priority,
-                         priority_rank=PRIORITY_RANK[priority], reason=reason, summary=summary, state="waiting")
+            row = Ticket(
+                id=secrets.token_hex(6),
+                conversation_id=conversation_id,
+                priority=priority,
+                priority_rank=PRIORITY_RANK[priority],
+                reason=reason,
+                summary=summary,
+                state="waiting",
+            )
             s.add(row)
             s.flush()
             return _ticket(row, conversation)
@@ -203,8 +266,9 @@ class Store:
 
     def open_ticket_for(self, conversation_id: int) -> TicketRecord | None:
         with self._session() as s:
-            row = s.scalar(select(Ticket).where(Ticket.conversation_id == conversation_id,
-                                                Ticket.state.in_(("waiting", "active"))))
+            row = s.scalar(
+                select(Ticket).where(Ticket.conversation_id == conversation_id, Ticket.state.in_(("waiting", "active")))
+            )
             return _ticket(row, s.get(Conversation, conversation_id)) if row else None
 
     def queue(self, *, include_closed: bool = False, limit: int = 200) -> list[TicketRecord]:
@@ -213,8 +277,9 @@ class Store:
             query = select(Ticket, Conversation).join(Conversation, Conversation.id == Ticket.conversation_id)
             if not include_closed:
                 query = query.where(Ticket.state.in_(("waiting", "active")))
-            rows = s.execute(query.order_by((Ticket.state == "closed"), Ticket.priority_rank, Ticket.created_at)
-                             .limit(limit)).all()
+            rows = s.execute(
+                query.order_by((Ticket.state == "closed"), Ticket.priority_rank, Ticket.created_at).limit(limit)
+            ).all()
             return [_ticket(t, c) for t, c in rows]
 
     def queue_position(self, ticket_id: str) -> int | None:
@@ -223,10 +288,15 @@ class Store:
             ticket = s.get(Ticket, ticket_id)
             if ticket is None or ticket.state != "waiting":
                 return None
-            ahead = s.scalar(select(func.count()).select_from(Ticket).where(
-                Ticket.state == "waiting",
-                (Ticket.priority_rank < ticket.priority_rank)
-                | ((Ticket.priority_rank == ticket.priority_rank) & (Ticket.created_at < ticket.created_at))))
+            ahead = s.scalar(
+                select(func.count())
+                .select_from(Ticket)
+                .where(
+                    Ticket.state == "waiting",
+                    (Ticket.priority_rank < ticket.priority_rank)
+                    | ((Ticket.priority_rank == ticket.priority_rank) & (Ticket.created_at < ticket.created_at)),
+                )
+            )
             return int(ahead or 0) + 1
 
     def take_ticket(self, ticket_id: str, staff_id: int, *, reassign: bool = False) -> TicketRecord:
@@ -257,8 +327,12 @@ class Store:
 
     def last_closed_ticket(self, conversation_id: int) -> TicketRecord | None:
         with self._session() as s:
-            row = s.scalar(select(Ticket).where(Ticket.conversation_id == conversation_id, Ticket.state == "closed")
-                           .order_by(Ticket.closed_at.desc()).limit(1))
+            row = s.scalar(
+                select(Ticket)
+                .where(Ticket.conversation_id == conversation_id, Ticket.state == "closed")
+                .order_by(Ticket.closed_at.desc())
+                .limit(1)
+            )
             return _ticket(row) if row else None
 
     # --- staff, canned replies, audit -------------------------------------------------------
@@ -291,7 +365,9 @@ class Store:
 
     def canned_replies(self) -> list[CannedRecord]:
         with self._session() as s:
-            return [CannedRecord(r.id, r.title, r.text) for r in s.scalars(select(CannedReply).order_by(CannedReply.id))]
+            return [
+                CannedRecord(r.id, r.title, r.text) for r in s.scalars(select(CannedReply).order_by(CannedReply.id))
+            ]
 
     def save_canned_reply(self, title: str, text: str, staff_id: int, canned_id: int | None = None) -> CannedRecord:
         with self._session() as s:
@@ -308,14 +384,20 @@ class Store:
         with self._session() as s:
             s.execute(delete(CannedReply).where(CannedReply.id == canned_id))
 
-    def audit(self, staff_id: int | None, action: str, target_type: str, target_id: str,
-              detail: dict[str, Any] | None = None) -> None:
+    def audit(
+        self, staff_id: int | None, action: str, target_type: str, target_id: str, detail: dict[str, Any] | None = None
+    ) -> None:
         with self._session() as s:
-            s.add(AuditLog(staff_id=staff_id, action=action, target_type=target_type, target_id=target_id,
-                           detail=detail or {}))
+            s.add(
+                AuditLog(
+                    staff_id=staff_id, action=action, target_type=target_type, target_id=target_id, detail=detail or {}
+                )
+            )
 
     def audit_log(self, limit: int = 200) -> list[AuditRecord]:
         with self._session() as s:
             rows = s.scalars(select(AuditLog).order_by(AuditLog.id.desc()).limit(limit))
-            return [AuditRecord(r.id, r.at, r.staff_id, r.action, r.target_type, r.target_id, dict(r.detail or {}))
-                    for r in rows]
+            return [
+                AuditRecord(r.id, r.at, r.staff_id, r.action, r.target_type, r.target_id, dict(r.detail or {}))
+                for r in rows
+            ]

@@ -53,16 +53,22 @@ def kb(kb_root: Path) -> KnowledgeBase:
 def use_services(kb: KnowledgeBase) -> Iterator[Any]:
     def install(result: SearchResult) -> FakeSearcher:
         searcher = FakeSearcher(result)
-        services.set_services(services.Services(retriever=searcher, kb=kb, engine=EligibilityEngine.load(),
-                                                extractor=FactExtractor()))
+        services.set_services(
+            services.Services(retriever=searcher, kb=kb, engine=EligibilityEngine.load(), extractor=FactExtractor())
+        )
         return searcher
 
     yield install
     services.set_services(None)
 
 
-def tracker(text: str = "", slots: dict[str, Any] | None = None, events: list[dict[str, Any]] | None = None,
-            intent: str = "ask_policy", active_loop: str | None = None) -> Tracker:
+def tracker(
+    text: str = "",
+    slots: dict[str, Any] | None = None,
+    events: list[dict[str, Any]] | None = None,
+    intent: str = "ask_policy",
+    active_loop: str | None = None,
+) -> Tracker:
     return Tracker(
         sender_id="web:u1",
         slots=slots or {},

@@ -30,8 +30,12 @@ def actions_ready(request: httpx.Request) -> httpx.Response:
 
 
 def gateway_settings(tmp_path: Path, **overrides: Any) -> GatewaySettings:
-    values: dict[str, Any] = {"database_url": f"sqlite:///{tmp_path / 'gateway.db'}", "duty_days": "1-7",
-                              "duty_hours": "00:00-23:59", **overrides}
+    values: dict[str, Any] = {
+        "database_url": f"sqlite:///{tmp_path / 'gateway.db'}",
+        "duty_days": "1-7",
+        "duty_hours": "00:00-23:59",
+        **overrides,
+    }
     return GatewaySettings(**values)
 
 
@@ -39,7 +43,10 @@ def disabled_channels() -> dict[str, Any]:
     from channels.telegram import TelegramSettings
     from channels.wechat import WeChatSettings
 
-    return {"telegram": TelegramSettings(token=None), "wechat": WeChatSettings(token=None, app_id=None, app_secret=None)}
+    return {
+        "telegram": TelegramSettings(token=None),
+        "wechat": WeChatSettings(token=None, app_id=None, app_secret=None),
+    }
 
 
 @pytest.fixture
@@ -47,9 +54,13 @@ def make_client(tmp_path: Path) -> Iterator[Callable[..., TestClient]]:
     clients: list[TestClient] = []
 
     def make(rasa: RasaHandler, actions: RasaHandler = actions_ready, **settings: Any) -> TestClient:
-        app = create_app(gateway_settings(tmp_path, **settings), rasa_transport=httpx.MockTransport(rasa),
-                         actions_transport=httpx.MockTransport(actions), tracker_url=f"sqlite:///{tmp_path / 't.db'}",
-                         **disabled_channels())
+        app = create_app(
+            gateway_settings(tmp_path, **settings),
+            rasa_transport=httpx.MockTransport(rasa),
+            actions_transport=httpx.MockTransport(actions),
+            tracker_url=f"sqlite:///{tmp_path / 't.db'}",
+            **disabled_channels(),
+        )
         client = TestClient(app)
         client.__enter__()
         clients.append(client)

@@ -25,8 +25,15 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 TOKEN = "123456789:TEST-fake_token_abcdefghijklmnopqrstuv"
-BOT_USER = {"id": 123456789, "is_bot": True, "first_name": "Tongxin Test", "username": "tongxin_test_bot",
-            "can_join_groups": False, "can_read_all_group_messages": False, "supports_inline_queries": False}
+BOT_USER = {
+    "id": 123456789,
+    "is_bot": True,
+    "first_name": "Tongxin Test",
+    "username": "tongxin_test_bot",
+    "can_join_groups": False,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
 # PTB form-encodes every parameter, JSON-encoding all values but strings; these stay strings.
 _STRING_PARAMS = {"text", "url", "secret_token", "callback_query_id", "parse_mode", "action", "caption"}
 
@@ -40,10 +47,10 @@ class ApiCall:
 class FakeTelegram:
     """Usage example::
 
-        with FakeTelegram() as fake:
-            settings = TelegramSettings(token=TOKEN, base_url=fake.base_url, ...)
-            ...
-            assert fake.calls_to("sendMessage")[0]["chat_id"] == 42
+    with FakeTelegram() as fake:
+        settings = TelegramSettings(token=TOKEN, base_url=fake.base_url, ...)
+        ...
+        assert fake.calls_to("sendMessage")[0]["chat_id"] == 42
     """
 
     def __init__(self, token: str = TOKEN, max_poll_s: float = 0.3) -> None:
@@ -113,8 +120,16 @@ class FakeTelegram:
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
         app = Starlette(routes=[Route("/bot{token}/{method}", self._endpoint, methods=["GET", "POST"])])
-        config = uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False, http="h11",
-                                ws="none", loop="asyncio", timeout_graceful_shutdown=1)
+        config = uvicorn.Config(
+            app,
+            lifespan="off",
+            log_level="warning",
+            access_log=False,
+            http="h11",
+            ws="none",
+            loop="asyncio",
+            timeout_graceful_shutdown=1,
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
         self._thread.start()
@@ -149,9 +164,13 @@ class FakeTelegram:
     # --- methods --------------------------------------------------------------------------
 
     def _send_message(self, params: dict[str, Any]) -> dict[str, Any]:
-        message: dict[str, Any] = {"message_id": next(self._message_ids), "date": int(time.time()),
-                                   "chat": {"id": params["chat_id"], "type": "private"},
-                                   "from": BOT_USER, "text": params["text"]}
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": params["chat_id"], "type": "private"},
+            "from": BOT_USER,
+            "text": params["text"],
+        }
         if "reply_markup" in params:
             message["reply_markup"] = params["reply_markup"]
         return message
@@ -206,9 +225,16 @@ def _user(user_id: int) -> dict[str, Any]:
 def message_update(chat_id: int, chat_type: str = "private", **content: Any) -> dict[str, Any]:
     chat: dict[str, Any] = {"id": chat_id, "type": chat_type}
     chat |= {"first_name": "Test"} if chat_type == "private" else {"title": "A group"}
-    return {"update_id": next(_update_ids),
-            "message": {"message_id": next(_update_ids), "date": int(time.time()), "chat": chat,
-                        "from": _user(chat_id if chat_type == "private" else 777), **content}}
+    return {
+        "update_id": next(_update_ids),
+        "message": {
+            "message_id": next(_update_ids),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": _user(chat_id if chat_type == "private" else 777),
+            **content,
+        },
+    }
 
 
 def text_update(chat_id: int, text: str, chat_type: str = "private") -> dict[str, Any]:
@@ -218,18 +244,32 @@ def text_update(chat_id: int, text: str, chat_type: str = "private") -> dict[str
 
 def callback_update(chat_id: int, data: str) -> dict[str, Any]:
     message = message_update(chat_id, text="上一条消息")["message"] | {"from": BOT_USER}
-    return {"update_id": next(_update_ids),
-            "callback_query": {"id": str(next(_update_ids)), "from": _user(chat_id), "chat_instance": "42",
-                               "message": message, "data": data}}
+    return {
+        "update_id": next(_update_ids),
+        "callback_query": {
+            "id": str(next(_update_ids)),
+            "from": _user(chat_id),
+            "chat_instance": "42",
+            "message": message,
+            "data": data,
+        },
+    }
 
 
 MEDIA: dict[str, dict[str, Any]] = {
-    "sticker": {"sticker": {"file_id": "CAAC", "file_unique_id": "u1", "type": "regular", "width": 512,
-                            "height": 512, "is_animated": False, "is_video": False}},
+    "sticker": {
+        "sticker": {
+            "file_id": "CAAC",
+            "file_unique_id": "u1",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+        }
+    },
     "voice": {"voice": {"file_id": "AwAC", "file_unique_id": "u2", "duration": 3, "mime_type": "audio/ogg"}},
-    "photo": {"photo": [{"file_id": "AgAC", "file_unique_id": "u3", "width": 90, "height": 90}],
-              "caption": "看看这个"},
+    "photo": {"photo": [{"file_id": "AgAC", "file_unique_id": "u3", "width": 90, "height": 90}], "caption": "看看这个"},
     "document": {"document": {"file_id": "BQAC", "file_unique_id": "u4", "file_name": "a.pdf"}},
     "location": {"location": {"latitude": 30.5, "longitude": 114.3}},
 }
-

@@ -116,8 +116,7 @@ class FakeWeChatApi:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        config = uvicorn.Config(self._app(), log_level="warning", lifespan="off", ws="none", http="h11",
-                                loop="asyncio")
+        config = uvicorn.Config(self._app(), log_level="warning", lifespan="off", ws="none", http="h11", loop="asyncio")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
         self._thread.start()
@@ -137,6 +136,7 @@ class FakeWeChatApi:
     def __enter__(self) -> FakeWeChatApi:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()

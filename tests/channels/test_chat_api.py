@@ -12,11 +12,19 @@ Make = Callable[..., TestClient]
 
 
 def test_chat_returns_contract_shape(make_client: Make) -> None:
-    client = make_client(rasa_reply(
-        {"recipient_id": "web:u1", "text": "事实无人抚养儿童是指……"},
-        {"recipient_id": "web:u1", "custom": {"citations": [
-            {"doc_id": "de_facto_unsupported_definition", "doc_no": "民发〔2019〕62号", "title": "意见"}]}},
-    ))
+    client = make_client(
+        rasa_reply(
+            {"recipient_id": "web:u1", "text": "事实无人抚养儿童是指……"},
+            {
+                "recipient_id": "web:u1",
+                "custom": {
+                    "citations": [
+                        {"doc_id": "de_facto_unsupported_definition", "doc_no": "民发〔2019〕62号", "title": "意见"}
+                    ]
+                },
+            },
+        )
+    )
     resp = client.post("/api/chat", json={"sender_id": "u1", "text": "什么是事实无人抚养儿童"})
     assert resp.status_code == 200
     body = resp.json()
@@ -93,7 +101,8 @@ def test_unexpected_error_still_answers_politely(make_client: Make) -> None:
 
     client.app.state.conversations.handle = explode  # type: ignore[attr-defined]
     resp = TestClient(client.app, raise_server_exceptions=False).post(
-        "/api/chat", json={"sender_id": "u1", "text": "你好"})
+        "/api/chat", json={"sender_id": "u1", "text": "你好"}
+    )
     assert resp.status_code == 200 and "110" in resp.json()["replies"][0]["text"]
 
 

@@ -30,14 +30,36 @@ class FakeRasa:
         text = json.loads(request.content)["message"]
         self.received.append(text)
         if text == "/request_human":
-            return httpx.Response(200, json=[
-                {"text": "好的，我已经帮您转给工作人员"},
-                {"custom": {"kind": "handoff", "handoff": {"reason": "user_request", "priority": "normal",
-                                                           "summary": {"slots": {"child_age": 9}}}}}])
+            return httpx.Response(
+                200,
+                json=[
+                    {"text": "好的，我已经帮您转给工作人员"},
+                    {
+                        "custom": {
+                            "kind": "handoff",
+                            "handoff": {
+                                "reason": "user_request",
+                                "priority": "normal",
+                                "summary": {"slots": {"child_age": 9}},
+                            },
+                        }
+                    },
+                ],
+            )
         if text == "删库":
             return httpx.Response(200, json=[{"custom": {"kind": "delete_request"}}])
-        return httpx.Response(200, json=[{"text": f"答：{text}", "buttons": [
-            {"title": "看具体规定", "payload": "/ask_details"}, {"title": "转人工", "payload": "/request_human"}]}])
+        return httpx.Response(
+            200,
+            json=[
+                {
+                    "text": f"答：{text}",
+                    "buttons": [
+                        {"title": "看具体规定", "payload": "/ask_details"},
+                        {"title": "转人工", "payload": "/request_human"},
+                    ],
+                }
+            ],
+        )
 
 
 @pytest.fixture
@@ -127,7 +149,7 @@ def test_off_duty_is_said_honestly_with_hotlines_and_callback(make_client: Make,
     body = chat(client, "/request_human")
     status = texts(body)[1]
     assert "值班时间" in status and "110" in status and "12345" in status
-    assert [b["payload"] for b in body["replies"][1]["buttons"]][0] == "/tx_callback"
+    assert body["replies"][1]["buttons"][0]["payload"] == "/tx_callback"
     assert "手机号码" in texts(chat(client, "/tx_callback"))[0]
     assert "不对" in texts(chat(client, "我的电话是123"))[0]
     saved = chat(client, "138 1234 5678")

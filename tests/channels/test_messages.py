@@ -4,11 +4,13 @@ from channels.messages import from_rasa
 
 
 def test_custom_citations_attach_to_the_preceding_text() -> None:
-    replies, signal = from_rasa([
-        {"text": "第一段"},
-        {"text": "答案", "buttons": [{"title": "转人工", "payload": "/request_human"}]},
-        {"custom": {"citations": [{"doc_id": "d", "doc_no": "民发〔2019〕62号", "title": "意见"}]}},
-    ])
+    replies, signal = from_rasa(
+        [
+            {"text": "第一段"},
+            {"text": "答案", "buttons": [{"title": "转人工", "payload": "/request_human"}]},
+            {"custom": {"citations": [{"doc_id": "d", "doc_no": "民发〔2019〕62号", "title": "意见"}]}},
+        ]
+    )
     assert [r.text for r in replies] == ["第一段", "答案"]
     assert replies[0].citations == []
     assert replies[1].citations[0].doc_no == "民发〔2019〕62号"
@@ -17,15 +19,23 @@ def test_custom_citations_attach_to_the_preceding_text() -> None:
 
 
 def test_handoff_payload_becomes_a_signal() -> None:
-    replies, signal = from_rasa([
-        {"text": "好的，帮您转人工"},
-        {"custom": {"handoff": {"reason": "user_request", "priority": "weird", "summary": {"slots": {}}}}},
-    ])
+    replies, signal = from_rasa(
+        [
+            {"text": "好的，帮您转人工"},
+            {"custom": {"handoff": {"reason": "user_request", "priority": "weird", "summary": {"slots": {}}}}},
+        ]
+    )
     assert signal is not None and signal.reason == "user_request" and signal.priority == "normal"
     assert len(replies) == 1
 
 
 def test_empty_and_malformed_messages_are_skipped() -> None:
-    replies, signal = from_rasa([{"text": "  "}, {"image": "x.png"}, {"custom": "nope"},
-                                 {"custom": {"citations": [{"doc_id": "x", "doc_no": None, "title": "t"}]}}])
+    replies, signal = from_rasa(
+        [
+            {"text": "  "},
+            {"image": "x.png"},
+            {"custom": "nope"},
+            {"custom": {"citations": [{"doc_id": "x", "doc_no": None, "title": "t"}]}},
+        ]
+    )
     assert replies == [] and signal is None

@@ -68,11 +68,20 @@ async def test_a_slow_message_is_recovered_from_the_tracker_not_sent_twice() -> 
             posts.append(json.loads(request.content))
             raise httpx.ReadTimeout("slow", request=request)
         message_id = posts[0]["metadata"]["tx_message_id"]  # type: ignore[index]
-        return httpx.Response(200, json={"events": [
-            {"event": "user", "text": "你好", "metadata": {"tx_message_id": message_id}},
-            {"event": "bot", "text": "您好", "data": {"buttons": [{"title": "转人工", "payload": "/request_human"}]}},
-            {"event": "action", "name": "action_listen"},
-        ]})
+        return httpx.Response(
+            200,
+            json={
+                "events": [
+                    {"event": "user", "text": "你好", "metadata": {"tx_message_id": message_id}},
+                    {
+                        "event": "bot",
+                        "text": "您好",
+                        "data": {"buttons": [{"title": "转人工", "payload": "/request_human"}]},
+                    },
+                    {"event": "action", "name": "action_listen"},
+                ]
+            },
+        )
 
     async with httpx.AsyncClient(base_url="http://rasa", transport=httpx.MockTransport(handler)) as http:
         messages = await RasaClient(http, timeout=0.1, recovery_s=3).send("web:u1", "你好")

@@ -29,8 +29,11 @@ CHAT = 4242
 ANSWER = Reply(
     text="可以申请事实无人抚养儿童基本生活补贴。",
     buttons=[Button(title="看具体规定", payload="/ask_details"), Button(title="转人工", payload="/request_human")],
-    citations=[CitationOut(doc_id="mca-2019-62", doc_no="民发〔2019〕62号",
-                           title="关于进一步加强事实无人抚养儿童保障工作的意见")],
+    citations=[
+        CitationOut(
+            doc_id="mca-2019-62", doc_no="民发〔2019〕62号", title="关于进一步加强事实无人抚养儿童保障工作的意见"
+        )
+    ],
 )
 TEXTS = TelegramTexts.load()
 
@@ -110,8 +113,10 @@ def keyboard(sent: dict[str, Any]) -> list[tuple[str, str]]:
 
 # --- webhook ------------------------------------------------------------------------------
 
+
 async def test_webhook_answers_with_text_citations_and_an_inline_keyboard(
-        client: httpx.AsyncClient, fake: FakeTelegram, turns: FakeTurns) -> None:
+    client: httpx.AsyncClient, fake: FakeTelegram, turns: FakeTurns
+) -> None:
     response = await post(client, text_update(CHAT, "孩子爸爸坐牢了能申请什么补助"))
 
     assert response.status_code == 200
@@ -121,14 +126,17 @@ async def test_webhook_answers_with_text_citations_and_an_inline_keyboard(
     assert message.metadata == {"telegram_user": {"id": CHAT, "language_code": "zh-hans"}}
     [sent] = fake.calls_to("sendMessage")
     assert sent["chat_id"] == CHAT
-    assert sent["text"] == ("可以申请事实无人抚养儿童基本生活补贴。\n"
-                            "📄 《关于进一步加强事实无人抚养儿童保障工作的意见》（民发〔2019〕62号）")
+    assert sent["text"] == (
+        "可以申请事实无人抚养儿童基本生活补贴。\n"
+        "📄 《关于进一步加强事实无人抚养儿童保障工作的意见》（民发〔2019〕62号）"
+    )
     assert keyboard(sent) == [("看具体规定", "/ask_details"), ("转人工", "/request_human")]
 
 
 @pytest.mark.parametrize("secret", [None, "", "wrong-secret-value-123", SECRET[:-1], SECRET + "x"])
 async def test_wrong_or_missing_secret_is_403_and_nothing_is_handled(
-        client: httpx.AsyncClient, fake: FakeTelegram, turns: FakeTurns, secret: str | None) -> None:
+    client: httpx.AsyncClient, fake: FakeTelegram, turns: FakeTurns, secret: str | None
+) -> None:
     response = await post(client, text_update(CHAT, "你好"), secret=secret)
 
     assert response.status_code == 403
@@ -138,18 +146,30 @@ async def test_wrong_or_missing_secret_is_403_and_nothing_is_handled(
 
 
 async def test_a_non_ascii_secret_header_is_403_not_500(client: httpx.AsyncClient, turns: FakeTurns) -> None:
-    response = await client.post("/telegram/webhook", json=text_update(CHAT, "你好"),
-                                 headers=[(SECRET_HEADER.encode(), "秘密".encode())])
+    response = await client.post(
+        "/telegram/webhook", json=text_update(CHAT, "你好"), headers=[(SECRET_HEADER.encode(), "秘密".encode())]
+    )
 
     assert response.status_code == 403
     assert turns.messages == []
 
 
-@pytest.mark.parametrize("body", [
-    b"not json", b"", b"\xff\xfe", b"[1, 2]", b'"text"', b"{}", b'{"update_id": "1"}', b'{"update_id": true}',
-    b'{"update_id": 1, "message": 5}', b'{"update_id": 1, "message": {"text": "hi"}}',
-    b'{"update_id": 1, "callback_query": {"id": "1"}}',
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b"",
+        b"\xff\xfe",
+        b"[1, 2]",
+        b'"text"',
+        b"{}",
+        b'{"update_id": "1"}',
+        b'{"update_id": true}',
+        b'{"update_id": 1, "message": 5}',
+        b'{"update_id": 1, "message": {"text": "hi"}}',
+        b'{"update_id": 1, "callback_query": {"id": "1"}}',
+    ],
+)
 async def test_a_malformed_body_is_400(client: httpx.AsyncClient, turns: FakeTurns, body: bytes) -> None:
     response = await client.post("/telegram/webhook", content=body, headers={SECRET_HEADER: SECRET})
 
@@ -158,8 +178,9 @@ async def test_a_malformed_body_is_400(client: httpx.AsyncClient, turns: FakeTur
     assert turns.messages == []
 
 
-async def test_an_update_without_anything_to_handle_is_acknowledged(client: httpx.AsyncClient,
-                                                                   fake: FakeTelegram) -> None:
+async def test_an_update_without_anything_to_handle_is_acknowledged(
+    client: httpx.AsyncClient, fake: FakeTelegram
+) -> None:
     response = await client.post("/telegram/webhook", json={"update_id": 1}, headers={SECRET_HEADER: SECRET})
 
     assert response.status_code == 200
@@ -177,8 +198,10 @@ async def test_webhook_before_start_is_503(fake: FakeTelegram, turns: FakeTurns)
 
 # --- conversation -------------------------------------------------------------------------
 
+
 async def test_a_button_press_is_answered_and_its_payload_handled(
-        client: httpx.AsyncClient, fake: FakeTelegram, turns: FakeTurns) -> None:
+    client: httpx.AsyncClient, fake: FakeTelegram, turns: FakeTurns
+) -> None:
     update = callback_update(CHAT, "/ask_details")
 
     response = await post(client, update)
@@ -210,7 +233,8 @@ async def test_a_long_payload_gets_a_short_key_that_maps_back(fake: FakeTelegram
 
 
 async def test_a_typed_number_picks_the_last_buttons_sent_to_that_chat(
-        client: httpx.AsyncClient, turns: FakeTurns) -> None:
+    client: httpx.AsyncClient, turns: FakeTurns
+) -> None:
     await post(client, text_update(CHAT, "1"))  # no buttons sent yet: stays "1"
     await post(client, text_update(CHAT, "２"))
     await post(client, text_update(CHAT + 1, "2"))  # another chat has no buttons
@@ -218,10 +242,12 @@ async def test_a_typed_number_picks_the_last_buttons_sent_to_that_chat(
     assert turns.texts == ["1", "/request_human", "2"]
 
 
-@pytest.mark.parametrize(("command", "text"), [("/start", TEXTS.welcome), ("/help", TEXTS.help),
-                                               ("/start@tongxin_test_bot", TEXTS.welcome)])
+@pytest.mark.parametrize(
+    ("command", "text"), [("/start", TEXTS.welcome), ("/help", TEXTS.help), ("/start@tongxin_test_bot", TEXTS.welcome)]
+)
 async def test_start_and_help_show_texts_with_menu_buttons(
-        client: httpx.AsyncClient, fake: FakeTelegram, turns: FakeTurns, command: str, text: str) -> None:
+    client: httpx.AsyncClient, fake: FakeTelegram, turns: FakeTurns, command: str, text: str
+) -> None:
     await post(client, text_update(CHAT, command))
 
     [sent] = fake.calls_to("sendMessage")
@@ -245,7 +271,8 @@ async def test_human_command_asks_for_a_person(client: httpx.AsyncClient, turns:
 
 @pytest.mark.parametrize("kind", sorted(MEDIA))
 async def test_media_gets_a_polite_text_only_reply(
-        client: httpx.AsyncClient, fake: FakeTelegram, turns: FakeTurns, kind: str) -> None:
+    client: httpx.AsyncClient, fake: FakeTelegram, turns: FakeTurns, kind: str
+) -> None:
     response = await post(client, message_update(CHAT, **MEDIA[kind]))
 
     assert response.status_code == 200
@@ -288,6 +315,7 @@ def test_split_text_counts_utf16_units_and_never_sends_blank_pieces() -> None:
 
 # --- push, lifecycle, polling ---------------------------------------------------------------
 
+
 async def test_push_sends_to_the_chat(adapter: TelegramAdapter, fake: FakeTelegram) -> None:
     await adapter.push(str(CHAT), [Reply(text="您好，我是工作人员小李。")])
 
@@ -323,8 +351,9 @@ async def test_start_sets_the_webhook_with_the_secret(fake: FakeTelegram, turns:
     assert not adapter.running
 
 
-async def test_a_rejected_token_fails_start_and_leaves_the_adapter_stopped(fake: FakeTelegram,
-                                                                          turns: FakeTurns) -> None:
+async def test_a_rejected_token_fails_start_and_leaves_the_adapter_stopped(
+    fake: FakeTelegram, turns: FakeTurns
+) -> None:
     fake.fail("getMe", 401, "Unauthorized")
     adapter = TelegramAdapter(turns, PROMPT, settings_for(fake))
 
@@ -366,6 +395,7 @@ async def test_polling_mode_answers_an_update_from_get_updates(fake: FakeTelegra
 
 # --- settings and texts -------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("secret", [None, "too-short", "has spaces in it 123", "ünïcödé-secret-value"])
 def test_webhook_mode_needs_a_strong_secret(secret: str | None) -> None:
     with pytest.raises(ValidationError, match="TONGXIN_TELEGRAM_WEBHOOK_SECRET"):
@@ -381,10 +411,13 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     assert settings.enabled and settings.mode == "polling" and settings.webhook_secret is None
 
 
-@pytest.mark.parametrize(("overrides", "field"), [
-    ({"token": "paste-your-token-here"}, "TONGXIN_TELEGRAM_TOKEN"),
-    ({"webhook_url": "http://bot.example.org/telegram/webhook"}, "TONGXIN_TELEGRAM_WEBHOOK_URL"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"token": "paste-your-token-here"}, "TONGXIN_TELEGRAM_TOKEN"),
+        ({"webhook_url": "http://bot.example.org/telegram/webhook"}, "TONGXIN_TELEGRAM_WEBHOOK_URL"),
+    ],
+)
 def test_settings_reject_placeholders_and_plain_http(overrides: dict[str, Any], field: str) -> None:
     with pytest.raises(ValidationError, match=field):
         TelegramSettings(**{"token": TOKEN, "webhook_secret": SECRET, **overrides})

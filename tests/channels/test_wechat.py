@@ -56,9 +56,11 @@ def signed(timestamp: str | None = None, nonce: str = "1320562132", token: str =
 
 
 def text_xml(content: str, msg_id: int) -> str:
-    return (f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName><FromUserName><![CDATA[{OPENID}]]></FromUserName>"
-            f"<CreateTime>1718000000</CreateTime><MsgType><![CDATA[text]]></MsgType>"
-            f"<Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId></xml>")
+    return (
+        f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName><FromUserName><![CDATA[{OPENID}]]></FromUserName>"
+        f"<CreateTime>1718000000</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+        f"<Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId></xml>"
+    )
 
 
 def reply_of(resp: httpx.Response) -> dict[str, Any]:
@@ -94,8 +96,9 @@ async def make(wechat_api: FakeWeChatApi) -> AsyncIterator[Make]:
     opened: list[tuple[WeChatAdapter, httpx.AsyncClient, httpx.AsyncClient]] = []
 
     async def build(handler: FakeTurns | None = None, **overrides: Any) -> tuple[WeChatAdapter, httpx.AsyncClient]:
-        settings = WeChatSettings(**{"token": TOKEN, "app_id": APP_ID, "app_secret": APP_SECRET,
-                                     "api_base_url": wechat_api.url, **overrides})
+        settings = WeChatSettings(
+            **{"token": TOKEN, "app_id": APP_ID, "app_secret": APP_SECRET, "api_base_url": wechat_api.url, **overrides}
+        )
         http = httpx.AsyncClient(trust_env=False)  # the fake API over real loopback HTTP
         adapter = WeChatAdapter(handler or FakeTurns(), PROMPT, settings, http=http)
         await adapter.start()
@@ -164,10 +167,14 @@ def test_texts_file_is_complete_and_strict(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
-        ("text.xml", WeChatMessage("text", OPENID, ACCOUNT, 1718000000, 24612345678901234,
-                                   "什么是事实无人抚养儿童", "")),
-        ("voice_recognition.xml", WeChatMessage("voice", OPENID, ACCOUNT, 1718000060, 24612345678901235,
-                                                "孤儿基本生活费每个月有多少", "")),
+        (
+            "text.xml",
+            WeChatMessage("text", OPENID, ACCOUNT, 1718000000, 24612345678901234, "什么是事实无人抚养儿童", ""),
+        ),
+        (
+            "voice_recognition.xml",
+            WeChatMessage("voice", OPENID, ACCOUNT, 1718000060, 24612345678901235, "孤儿基本生活费每个月有多少", ""),
+        ),
         ("voice_no_recognition.xml", WeChatMessage("voice", OPENID, ACCOUNT, 1718000120, 24612345678901236, "", "")),
         ("image.xml", WeChatMessage("image", OPENID, ACCOUNT, 1718000180, 24612345678901237, "", "")),
         ("subscribe.xml", WeChatMessage("event", OPENID, ACCOUNT, 1718000240, 0, "", "subscribe")),
@@ -223,9 +230,14 @@ async def test_post_with_a_bad_signature_is_refused_before_the_handler(make: Mak
 
 async def test_text_round_trip_is_a_passive_reply(make: Make) -> None:
     turns = FakeTurns(
-        Reply(text="事实无人抚养儿童是指父母双方均符合重残、重病等情形的儿童。",
-              citations=[CitationOut(doc_id="d1", doc_no="民发〔2019〕62号",
-                                     title="关于进一步加强事实无人抚养儿童保障工作的意见")]),
+        Reply(
+            text="事实无人抚养儿童是指父母双方均符合重残、重病等情形的儿童。",
+            citations=[
+                CitationOut(
+                    doc_id="d1", doc_no="民发〔2019〕62号", title="关于进一步加强事实无人抚养儿童保障工作的意见"
+                )
+            ],
+        ),
         Reply(text="还想了解什么？", buttons=[Button(title="申请条件", payload="/ask_conditions")]),
     )
     _, client = await make(turns)
@@ -259,11 +271,17 @@ async def test_unsupported_messages_get_a_polite_reply(make: Make, name: str) ->
 
 async def test_location_and_link_messages_get_the_polite_reply_too(make: Make) -> None:
     adapter, client = await make()
-    for i, body in enumerate(["<Location_X>23.1</Location_X><Location_Y>113.3</Location_Y><Label>x</Label>",
-                              "<Title>t</Title><Description>d</Description><Url>http://example.org</Url>"]):
+    for i, body in enumerate(
+        [
+            "<Location_X>23.1</Location_X><Location_Y>113.3</Location_Y><Label>x</Label>",
+            "<Title>t</Title><Description>d</Description><Url>http://example.org</Url>",
+        ]
+    ):
         kind = ["location", "link"][i]
-        xml = (f"<xml><ToUserName>{ACCOUNT}</ToUserName><FromUserName>{OPENID}</FromUserName><CreateTime>1</CreateTime>"
-               f"<MsgType>{kind}</MsgType>{body}<MsgId>{900 + i}</MsgId></xml>")
+        xml = (
+            f"<xml><ToUserName>{ACCOUNT}</ToUserName><FromUserName>{OPENID}</FromUserName><CreateTime>1</CreateTime>"
+            f"<MsgType>{kind}</MsgType>{body}<MsgId>{900 + i}</MsgId></xml>"
+        )
         reply = reply_of(await client.post("/wechat", params=signed(), content=xml))
         assert reply["Content"] == adapter.texts.unsupported_message
 
@@ -273,8 +291,9 @@ async def test_subscribe_gets_the_welcome_with_numbered_options(make: Make) -> N
     adapter, client = await make(turns)
     reply = reply_of(await client.post("/wechat", params=signed(), content=fixture("subscribe.xml")))
     options = adapter.texts.welcome_options
-    assert reply["Content"] == "\n".join([adapter.texts.welcome, PROMPT,
-                                          *(f"{i}. {o.title}" for i, o in enumerate(options, 1))])
+    assert reply["Content"] == "\n".join(
+        [adapter.texts.welcome, PROMPT, *(f"{i}. {o.title}" for i, o in enumerate(options, 1))]
+    )
     assert turns.messages == []
 
     resp = await client.post("/wechat", params=signed(), content=text_xml("２", 700))
@@ -301,8 +320,15 @@ async def test_a_qr_code_follow_is_welcomed_too(make: Make) -> None:
 
 
 async def test_a_typed_number_picks_the_last_numbered_option(make: Make) -> None:
-    turns = FakeTurns(Reply(text="您想了解哪一项？", buttons=[Button(title="申请条件", payload="/ask_conditions"),
-                                                         Button(title="办理地点", payload="/ask_where")]))
+    turns = FakeTurns(
+        Reply(
+            text="您想了解哪一项？",
+            buttons=[
+                Button(title="申请条件", payload="/ask_conditions"),
+                Button(title="办理地点", payload="/ask_where"),
+            ],
+        )
+    )
     _, client = await make(turns)
     await client.post("/wechat", params=signed(), content=text_xml("孤儿政策", 1))
     await client.post("/wechat", params=signed(), content=text_xml("1", 2))
@@ -331,9 +357,13 @@ async def test_a_failing_turn_still_gets_a_polite_reply(make: Make) -> None:
 
 
 async def test_slow_turn_answers_success_then_sends_through_customer_service(
-        make: Make, wechat_api: FakeWeChatApi) -> None:
-    turns = FakeTurns(Reply(text="第一段回答"),
-                      Reply(text="请选择", buttons=[Button(title="转人工", payload="/request_human")]), delay=0.5)
+    make: Make, wechat_api: FakeWeChatApi
+) -> None:
+    turns = FakeTurns(
+        Reply(text="第一段回答"),
+        Reply(text="请选择", buttons=[Button(title="转人工", payload="/request_human")]),
+        delay=0.5,
+    )
     _, client = await make(turns, reply_deadline_s=0.2)
     started = time.monotonic()
     resp = await client.post("/wechat", params=signed(), content=fixture("text.xml"))
@@ -364,8 +394,9 @@ async def test_duplicate_msgid_is_handled_once(make: Make) -> None:
 async def test_a_retry_during_the_turn_waits_for_the_same_answer(make: Make) -> None:
     turns = FakeTurns(Reply(text="答复"), delay=0.3)
     _, client = await make(turns, reply_deadline_s=2.0)
-    responses = await asyncio.gather(*(client.post("/wechat", params=signed(), content=fixture("text.xml"))
-                                       for _ in range(2)))
+    responses = await asyncio.gather(
+        *(client.post("/wechat", params=signed(), content=fixture("text.xml")) for _ in range(2))
+    )
     bodies = sorted(r.text for r in responses)
     assert bodies[1] == "success" and "答复" in bodies[0]
     assert len(turns.messages) == 1
@@ -383,7 +414,8 @@ async def test_retries_of_a_slow_turn_deliver_the_answer_once(make: Make, wechat
 
 
 async def test_a_retry_after_the_deadline_still_gets_the_answer_exactly_once(
-        make: Make, wechat_api: FakeWeChatApi) -> None:
+    make: Make, wechat_api: FakeWeChatApi
+) -> None:
     turns = FakeTurns(Reply(text="稍慢的回答"), delay=0.3)
     _, client = await make(turns, reply_deadline_s=0.2)
     first = await client.post("/wechat", params=signed(), content=fixture("text.xml"))
@@ -469,10 +501,12 @@ async def test_safe_mode_round_trip(make: Make) -> None:
     crypto = WeChatCrypto(TOKEN, AES_KEY, APP_ID)
     params = signed(nonce="461243")
     envelope = xmltodict.parse(crypto.encrypt_message(fixture("text.xml"), params["nonce"], params["timestamp"]))["xml"]
-    body = (f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName>"
-            f"<Encrypt><![CDATA[{envelope['Encrypt']}]]></Encrypt></xml>")
-    resp = await client.post("/wechat", content=body,
-                             params={**params, "encrypt_type": "aes", "msg_signature": envelope["MsgSignature"]})
+    body = (
+        f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName><Encrypt><![CDATA[{envelope['Encrypt']}]]></Encrypt></xml>"
+    )
+    resp = await client.post(
+        "/wechat", content=body, params={**params, "encrypt_type": "aes", "msg_signature": envelope["MsgSignature"]}
+    )
 
     assert turns.messages == [InboundMessage("wechat", OPENID, "什么是事实无人抚养儿童")]
     encrypted = reply_of(resp)
@@ -506,10 +540,17 @@ async def test_safe_mode_refuses_plain_or_forged_messages(make: Make) -> None:
 async def test_push_sends_each_reply_and_remembers_its_options(make: Make, wechat_api: FakeWeChatApi) -> None:
     turns = FakeTurns()
     adapter, client = await make(turns)
-    await adapter.push(OPENID, [Reply(text="您好，我是工作人员小李。"),
-                                Reply(text="需要上门吗？", buttons=[Button(title="需要", payload="/affirm")])])
+    await adapter.push(
+        OPENID,
+        [
+            Reply(text="您好，我是工作人员小李。"),
+            Reply(text="需要上门吗？", buttons=[Button(title="需要", payload="/affirm")]),
+        ],
+    )
     assert [m["text"]["content"] for m in wechat_api.sent] == [
-        "您好，我是工作人员小李。", f"需要上门吗？\n{PROMPT}\n1. 需要"]
+        "您好，我是工作人员小李。",
+        f"需要上门吗？\n{PROMPT}\n1. 需要",
+    ]
     assert len(wechat_api.token_calls) == 1
     await client.post("/wechat", params=signed(), content=text_xml("1", 42))
     assert turns.messages[-1].text == "/affirm"
@@ -559,8 +600,9 @@ async def test_credentials_never_reach_the_logs(make: Make, caplog: pytest.LogCa
 
 
 async def test_default_http_client_is_opened_in_start_and_closed_in_stop(wechat_api: FakeWeChatApi) -> None:
-    settings = WeChatSettings(token=SecretStr(TOKEN), app_id=APP_ID, app_secret=SecretStr(APP_SECRET),
-                              api_base_url=wechat_api.url)
+    settings = WeChatSettings(
+        token=SecretStr(TOKEN), app_id=APP_ID, app_secret=SecretStr(APP_SECRET), api_base_url=wechat_api.url
+    )
     adapter = WeChatAdapter(FakeTurns(), PROMPT, settings)
     with pytest.raises(RuntimeError, match="start"):
         await adapter.push(OPENID, [Reply(text="您好")])

@@ -16,11 +16,22 @@ from channels.launcher import Stack
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.slow]
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True,
-         "locale": "zh-CN"}
+PHONE = {
+    "viewport": {"width": 360, "height": 740},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+    "locale": "zh-CN",
+}
 DESKTOP = {"viewport": {"width": 1280, "height": 820}, "locale": "zh-CN"}
 ANSWER_TIMEOUT = 60_000
 PUSH_TIMEOUT = 5_000  # a staff message or a state change reaches the other side within seconds
@@ -86,7 +97,10 @@ def test_user_reaches_a_hotline_worker_and_returns_to_the_bot(stack: Stack, brow
         handle = console.wait_for_function(
             "known => { const r = [...document.querySelectorAll('#queue tbody tr')]"
             ".find(tr => !known.includes(tr.dataset.ticket)); return r ? r.dataset.ticket : null; }",
-            arg=known, timeout=10_000, polling=50)
+            arg=known,
+            timeout=10_000,
+            polling=50,
+        )
         elapsed = time.monotonic() - started
         ticket_id = handle.json_value()
         assert elapsed < 2.0, f"the ticket took {elapsed:.2f}s to reach the console"

@@ -15,8 +15,7 @@ def test_the_real_knowledge_base_is_valid(kb_root: Path) -> None:
     assert kb.eval_set is not None and len(kb.eval_set.questions) >= 150
     assert kb.out_of_scope is not None and len(kb.out_of_scope.questions) >= 20
     ids = {d.meta.id for d in kb.documents}
-    assert {"left_behind_children", "de_facto_unsupported_definition", "entrusted_care",
-            "mandatory_reporting"} <= ids
+    assert {"left_behind_children", "de_facto_unsupported_definition", "entrusted_care", "mandatory_reporting"} <= ids
 
 
 def test_every_document_has_questions_and_summary(kb_root: Path) -> None:
@@ -81,7 +80,7 @@ def test_unverified_phone_in_directory_fails(broken_kb: Path) -> None:
 def test_eval_key_fact_must_appear_in_expected_document(broken_kb: Path) -> None:
     path = broken_kb / "eval" / "questions.yml"
     text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("key_facts: [", "key_facts: [\"每月发放888元\", ", 1), encoding="utf-8")
+    path.write_text(text.replace("key_facts: [", 'key_facts: ["每月发放888元", ', 1), encoding="utf-8")
     with pytest.raises(KnowledgeBaseError, match="888"):
         load_knowledge_base(broken_kb, with_eval=True)
 
@@ -97,9 +96,13 @@ def test_cli_validate_exit_codes(broken_kb: Path, capsys: pytest.CaptureFixture[
 
 def test_broken_eligibility_rule_is_reported(broken_kb: Path) -> None:
     path = broken_kb / "eligibility" / "orphan.yml"
-    path.write_text(path.read_text(encoding="utf-8").replace("{both_parents: dead_or_declared_missing}",
-                                                             "{both_parents: dead_or_gone}"), encoding="utf-8")
-    with pytest.raises(KnowledgeBaseError, match="orphan.yml.*unknown parent set 'dead_or_gone'"):
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "{both_parents: dead_or_declared_missing}", "{both_parents: dead_or_gone}"
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(KnowledgeBaseError, match=r"orphan\.yml.*unknown parent set 'dead_or_gone'"):
         load_knowledge_base(broken_kb)
 
 

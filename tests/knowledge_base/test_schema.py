@@ -10,9 +10,16 @@ from knowledge_base.schema import PolicyMeta, Referral
 
 def meta(**overrides: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
-        "id": "sample_doc", "title": "示例", "doc_no": "民发〔2019〕62号", "issuer": "民政部",
-        "issued": "2019-06", "status": "current", "scope": "national", "audience": ["parent"],
-        "topics": ["de_facto_unsupported"], "questions": [f"问题{i}" for i in range(6)],
+        "id": "sample_doc",
+        "title": "示例",
+        "doc_no": "民发〔2019〕62号",
+        "issuer": "民政部",
+        "issued": "2019-06",
+        "status": "current",
+        "scope": "national",
+        "audience": ["parent"],
+        "topics": ["de_facto_unsupported"],
+        "questions": [f"问题{i}" for i in range(6)],
         "summary": "这是给家长看的两句话摘要。第二句。",
     }
     base.update(overrides)
@@ -71,8 +78,15 @@ def test_unknown_fields_are_rejected() -> None:
 
 def referral(**overrides: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
-        "id": "x", "name": "某机构", "kind": "protection_centre", "scope": "yichang", "county": "西陵区",
-        "purpose": "保护", "who_should_call": "家长", "verified": False, "source": "seed",
+        "id": "x",
+        "name": "某机构",
+        "kind": "protection_centre",
+        "scope": "yichang",
+        "county": "西陵区",
+        "purpose": "保护",
+        "who_should_call": "家长",
+        "verified": False,
+        "source": "seed",
     }
     base.update(overrides)
     return base

@@ -40,7 +40,12 @@ def hash_index(tmp_path_factory: pytest.TempPathFactory, corpus: Corpus, tokeniz
 @pytest.fixture
 def fake_retriever(hash_index: Path, tokenizer: JiebaTokenizer) -> Retriever:
     """The real search logic over the real corpus, with a deterministic hash embedder."""
-    retriever = Retriever(hash_index, HashEmbedder(), tokenizer, synonyms=Synonyms.load(),
-                          calibration=Calibration(bias=-2.0, w_cosine=4.0, w_agreement=2.0, threshold=0.5))
+    retriever = Retriever(
+        hash_index,
+        HashEmbedder(),
+        tokenizer,
+        synonyms=Synonyms.load(),
+        calibration=Calibration(bias=-2.0, w_cosine=4.0, w_agreement=2.0, threshold=0.5),
+    )
     retriever.warm_up()
     return retriever

@@ -2,9 +2,12 @@ from __future__ import annotations
 
 from retrieval.chunking import chunk_document, chunk_id, sections, split_sentences, variant_chunks
 
-BODY = """## 什么是留守儿童
+BODY = (
+    """## 什么是留守儿童
 
-留守儿童不满十六周岁。""" + "这一句用来凑长度，让一个小节超过最大长度，从而被切成几块。" * 18 + """
+留守儿童不满十六周岁。"""
+    + "这一句用来凑长度，让一个小节超过最大长度，从而被切成几块。" * 18
+    + """
 
 ### 年龄怎么算
 
@@ -14,6 +17,7 @@ BODY = """## 什么是留守儿童
 
 父母要保持联系！不得让孩子独居；要委托有能力的成年人？
 """
+)
 
 
 def test_sections_keep_heading_paths() -> None:
@@ -23,7 +27,10 @@ def test_sections_keep_heading_paths() -> None:
 
 def test_sentences_end_at_chinese_stops() -> None:
     assert split_sentences("父母要保持联系！不得让孩子独居；要委托有能力的成年人？", 400) == [
-        "父母要保持联系！", "不得让孩子独居；", "要委托有能力的成年人？"]
+        "父母要保持联系！",
+        "不得让孩子独居；",
+        "要委托有能力的成年人？",
+    ]
 
 
 def test_over_long_sentence_is_cut_at_a_comma() -> None:

@@ -5,8 +5,20 @@ import pytest
 from retrieval.citations import DocInfo, articles_label, chinese_number, cite
 
 
-@pytest.mark.parametrize(("n", "zh"), [(1, "一"), (10, "十"), (11, "十一"), (21, "二十一"), (58, "五十八"),
-                                       (92, "九十二"), (100, "一百"), (105, "一百零五"), (130, "一百三十")])
+@pytest.mark.parametrize(
+    ("n", "zh"),
+    [
+        (1, "一"),
+        (10, "十"),
+        (11, "十一"),
+        (21, "二十一"),
+        (58, "五十八"),
+        (92, "九十二"),
+        (100, "一百"),
+        (105, "一百零五"),
+        (130, "一百三十"),
+    ],
+)
 def test_chinese_numbers(n: int, zh: str) -> None:
     assert chinese_number(n) == zh
 
@@ -18,9 +30,19 @@ def test_articles_label() -> None:
 
 def doc(**kw: object) -> DocInfo:
     base: dict[str, object] = dict(
-        doc_id="d", title="事实无人抚养儿童：哪些孩子算", source_title="关于进一步加强事实无人抚养儿童保障工作的意见",
-        doc_no="民发〔2019〕62号", law=None, articles=(), issuer="民政部等12部门", issued="2019-06",
-        effective=None, status="amended", amended_by=("民发〔2020〕125号",), superseded_by=None, scope="national",
+        doc_id="d",
+        title="事实无人抚养儿童：哪些孩子算",
+        source_title="关于进一步加强事实无人抚养儿童保障工作的意见",
+        doc_no="民发〔2019〕62号",
+        law=None,
+        articles=(),
+        issuer="民政部等12部门",
+        issued="2019-06",
+        effective=None,
+        status="amended",
+        amended_by=("民发〔2020〕125号",),
+        superseded_by=None,
+        scope="national",
         audience=("parent",),
         summary="摘要。",
     )

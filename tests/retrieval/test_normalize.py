@@ -12,9 +12,11 @@ def seed_text() -> str:
     if SEED.exists():
         return SEED.read_text(encoding="utf-8")
     # The seed lives outside the repository; keep a faithful excerpt for clones without it.
-    return ("今年以來,湖北省宜昌市認真貫徹落實黨中央,、國務院關(guān)于未成年人關(guān)愛保護的決策部署,"
-            "在全市建立涵蓋112名兒童督導員,、1654名兒童主任的“愛心大使”團隊,,"
-            "開展專題業(yè)務培訓,,確保政策精神直達末端,。在各縣(市,、區(qū))建立9個未成年人保護中心")
+    return (
+        "今年以來,湖北省宜昌市認真貫徹落實黨中央,、國務院關(guān)于未成年人關(guān)愛保護的決策部署,"
+        "在全市建立涵蓋112名兒童督導員,、1654名兒童主任的“愛心大使”團隊,,"
+        "開展專題業(yè)務培訓,,確保政策精神直達末端,。在各縣(市,、區(qū))建立9個未成年人保護中心"
+    )
 
 
 def test_pinyin_ruby_noise_is_removed_from_the_seed() -> None:

@@ -6,17 +6,32 @@ from retrieval.citations import DocInfo
 from retrieval.references import parse_number, referenced_documents
 
 
-@pytest.mark.parametrize(("text", "n"), [("23", 23), ("二十三", 23), ("十一", 11), ("九十四", 94),
-                                         ("一百零五", 105), ("两", 2), ("abc", None)])
+@pytest.mark.parametrize(
+    ("text", "n"),
+    [("23", 23), ("二十三", 23), ("十一", 11), ("九十四", 94), ("一百零五", 105), ("两", 2), ("abc", None)],
+)
 def test_parse_number(text: str, n: int | None) -> None:
     assert parse_number(text) == n
 
 
 def info(doc_id: str, **kw: object) -> DocInfo:
     base: dict[str, object] = dict(
-        doc_id=doc_id, title=doc_id, source_title=None, doc_no=None, law=None, articles=(), issuer="x",
-        issued=None, effective=None, status="current", amended_by=(), superseded_by=None, scope="national",
-        audience=("parent",), summary="s")
+        doc_id=doc_id,
+        title=doc_id,
+        source_title=None,
+        doc_no=None,
+        law=None,
+        articles=(),
+        issuer="x",
+        issued=None,
+        effective=None,
+        status="current",
+        amended_by=(),
+        superseded_by=None,
+        scope="national",
+        audience=("parent",),
+        summary="s",
+    )
     base.update(kw)
     return DocInfo(**base)  # type: ignore[arg-type]
 

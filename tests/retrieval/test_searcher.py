@@ -46,8 +46,12 @@ def test_each_mode_returns_ranked_hits(fake_retriever: Retriever, mode: str) -> 
 
 
 def test_below_threshold_is_not_found(fake_retriever: Retriever) -> None:
-    strict = Retriever(fake_retriever._root, fake_retriever._embedder, fake_retriever._tokenizer,
-                       calibration=Calibration(threshold=1.01))
+    strict = Retriever(
+        fake_retriever._root,
+        fake_retriever._embedder,
+        fake_retriever._tokenizer,
+        calibration=Calibration(threshold=1.01),
+    )
     strict.warm_up()
     result = strict.search("孤儿")
     assert result.hits and not result.found
@@ -56,8 +60,9 @@ def test_below_threshold_is_not_found(fake_retriever: Retriever) -> None:
 def test_calibration_combines_signals() -> None:
     cal = Calibration(bias=0.0, w_cosine=2.0, w_agreement=1.0, w_unknown=-3.0, w_domain=2.0)
     good = Signals(cosine=0.9, agreement=0.9, unknown=0.0, domain=0.9)
-    assert cal.confidence(good) > cal.confidence(Signals(0.9, 0.9, 0.8, 0.9)) > cal.confidence(
-        Signals(0.9, 0.9, 0.8, 0.1))
+    assert (
+        cal.confidence(good) > cal.confidence(Signals(0.9, 0.9, 0.8, 0.9)) > cal.confidence(Signals(0.9, 0.9, 0.8, 0.1))
+    )
     assert 0.0 < cal.confidence(Signals(-100, 0, 100, 0)) < 1e-6  # no overflow
 
 
@@ -69,8 +74,12 @@ def test_result_carries_its_signals(fake_retriever: Retriever) -> None:
 
 
 def test_naming_a_hotline_or_document_is_answered(fake_retriever: Retriever) -> None:
-    strict = Retriever(fake_retriever._root, fake_retriever._embedder, fake_retriever._tokenizer,
-                       calibration=Calibration(threshold=1.01))
+    strict = Retriever(
+        fake_retriever._root,
+        fake_retriever._embedder,
+        fake_retriever._tokenizer,
+        calibration=Calibration(threshold=1.01),
+    )
     strict.warm_up()
     result = strict.search("12355")
     assert result.found and result.hits[0].doc.doc_id == "hotlines"

@@ -60,8 +60,9 @@ def test_swap_keeps_previous_build_for_readers(tmp_path: Path, corpus: Corpus, t
     folders = []
     for i in range(3):
         docs = tuple(replace(d, summary=d.summary + str(i)) if d.doc_id == "orphans" else d for d in corpus.docs)
-        folders.append(build_index(Corpus(docs, corpus.chunks), tmp_path, embedder, tokenizer,
-                                   hnsw_threshold=50_000).folder)
+        folders.append(
+            build_index(Corpus(docs, corpus.chunks), tmp_path, embedder, tokenizer, hnsw_threshold=50_000).folder
+        )
     assert (tmp_path / "current").is_symlink() and current_folder(tmp_path) == folders[-1]
     assert not folders[0].exists() and folders[1].exists()
 

@@ -21,7 +21,8 @@ def slots(events: list[dict[str, Any]]) -> dict[str, Any]:
 async def validate(text: str, *, intent: str = "inform", **state: Any) -> tuple[dict[str, Any], list[str]]:
     dispatcher = CollectingDispatcher()
     events = await ValidateEligibilityForm().run(
-        dispatcher, tracker(text, slots=state, intent=intent, active_loop="eligibility_form"), {})
+        dispatcher, tracker(text, slots=state, intent=intent, active_loop="eligibility_form"), {}
+    )
     return slots(events), [m["response"] for m in dispatcher.messages]
 
 
@@ -36,8 +37,13 @@ async def test_first_message_fills_every_fact_it_gives(use_services: Any, kb: Kn
 
 async def test_dont_know_is_an_answer_and_not_asked_again(use_services: Any, kb: KnowledgeBase) -> None:
     use_services(search_result(kb, None))
-    state = {"child_age": 9, "father": "imprisoned", "mother": "lost_contact_6m", "hukou": "rural",
-             "requested_slot": "family_low_income"}
+    state = {
+        "child_age": 9,
+        "father": "imprisoned",
+        "mother": "lost_contact_6m",
+        "hukou": "rural",
+        "requested_slot": "family_low_income",
+    }
     set_, _ = await validate("不知道", intent="dont_know", **state)
     assert set_["family_low_income"] == "unknown" and set_["requested_slot"] == "child_disability"
 
@@ -59,8 +65,12 @@ async def test_a_policy_question_is_not_an_answer(use_services: Any, kb: Knowled
     use_services(search_result(kb, None))
     dispatcher = CollectingDispatcher()
     events = await ValidateEligibilityForm().run(
-        dispatcher, tracker("申请要带什么材料", slots={"requested_slot": "father"}, intent="ask_policy",
-                            active_loop="eligibility_form"), {})
+        dispatcher,
+        tracker(
+            "申请要带什么材料", slots={"requested_slot": "father"}, intent="ask_policy", active_loop="eligibility_form"
+        ),
+        {},
+    )
     assert events == [] and dispatcher.messages == []  # the form rejects; the rules answer, then it resumes
 
 
@@ -72,8 +82,15 @@ async def test_unclear_answer_is_asked_again(use_services: Any, kb: KnowledgeBas
 
 async def test_form_ends_when_nothing_can_change_a_verdict(use_services: Any, kb: KnowledgeBase) -> None:
     use_services(search_result(kb, None))
-    state = {"child_age": 9, "father": "imprisoned", "mother": "lost_contact_6m", "hukou": "rural",
-             "family_low_income": False, "child_disability": "none", "requested_slot": "guardianship_harm"}
+    state = {
+        "child_age": 9,
+        "father": "imprisoned",
+        "mother": "lost_contact_6m",
+        "hukou": "rural",
+        "family_low_income": False,
+        "child_disability": "none",
+        "requested_slot": "guardianship_harm",
+    }
     set_, _ = await validate("没有", intent="deny", **state)
     assert set_["guardianship_harm"] is False and set_["requested_slot"] is None
 
@@ -88,8 +105,15 @@ async def test_start_resets_previous_answers(use_services: Any, kb: KnowledgeBas
 
 async def test_results_eligible_first_with_citations(use_services: Any, kb: KnowledgeBase) -> None:
     use_services(search_result(kb, None))
-    state = {"child_age": 9, "father": "imprisoned", "mother": "lost_contact_6m", "hukou": "rural",
-             "family_low_income": "unknown", "child_disability": "none", "guardianship_harm": False}
+    state = {
+        "child_age": 9,
+        "father": "imprisoned",
+        "mother": "lost_contact_6m",
+        "hukou": "rural",
+        "family_low_income": "unknown",
+        "child_disability": "none",
+        "guardianship_harm": False,
+    }
     dispatcher = CollectingDispatcher()
     await ActionEligibilityResult().run(dispatcher, tracker("没有", slots=state), {})
     responses = [m["response"] for m in dispatcher.messages]
@@ -104,7 +128,9 @@ async def test_results_eligible_first_with_citations(use_services: Any, kb: Know
 async def test_harm_reported_in_screening_asks_for_a_person(use_services: Any, kb: KnowledgeBase) -> None:
     use_services(search_result(kb, None))
     dispatcher = CollectingDispatcher()
-    await ActionEligibilityResult().run(dispatcher, tracker("有", slots={"child_age": 7, "guardianship_harm": True}), {})
+    await ActionEligibilityResult().run(
+        dispatcher, tracker("有", slots={"child_age": 7, "guardianship_harm": True}), {}
+    )
     last = dispatcher.messages[-1]
     assert last["response"] == "utter_screening_needs_person"
     assert last["custom"]["handoff"]["priority"] == "high"

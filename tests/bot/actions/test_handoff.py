@@ -13,8 +13,12 @@ async def test_handoff_signal_carries_reason_and_case_summary() -> None:
         {"event": "user", "text": "转人工"},
     ]
     dispatcher = CollectingDispatcher()
-    assert await ActionRequestHandoff().run(
-        dispatcher, tracker("转人工", slots={"child_age": 9, "county": "秭归县"}, events=events), {}) == []
+    assert (
+        await ActionRequestHandoff().run(
+            dispatcher, tracker("转人工", slots={"child_age": 9, "county": "秭归县"}, events=events), {}
+        )
+        == []
+    )
     [message] = dispatcher.messages
     assert message["response"] == "utter_handoff_requested"
     handoff = message["custom"]["handoff"]

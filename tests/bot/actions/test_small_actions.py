@@ -23,7 +23,9 @@ async def test_role_switch_persists_in_a_slot(use_services: Any, kb: KnowledgeBa
     assert slots(events) == {"role": "child_director"}
     assert dispatcher.messages[0]["response"] == "utter_role_reference"
     parent = CollectingDispatcher()
-    assert slots(await ActionSetRole().run(parent, tracker("我是孩子奶奶", intent="set_role"), {})) == {"role": "parent"}
+    assert slots(await ActionSetRole().run(parent, tracker("我是孩子奶奶", intent="set_role"), {})) == {
+        "role": "parent"
+    }
 
 
 async def test_hotlines_show_only_verified_numbers(use_services: Any, kb: KnowledgeBase) -> None:
@@ -36,7 +38,9 @@ async def test_hotlines_show_only_verified_numbers(use_services: Any, kb: Knowle
     assert "12349" not in lines and "12356" not in lines
 
 
-async def test_crisis_reply_names_emergency_lines_and_opens_an_urgent_ticket(use_services: Any, kb: KnowledgeBase) -> None:
+async def test_crisis_reply_names_emergency_lines_and_opens_an_urgent_ticket(
+    use_services: Any, kb: KnowledgeBase
+) -> None:
     use_services(search_result(kb, None))
     dispatcher = CollectingDispatcher()
     await ActionCrisisResponse().run(dispatcher, tracker("继父晚上摸我", intent="report_danger"), {})
@@ -48,15 +52,25 @@ async def test_crisis_reply_names_emergency_lines_and_opens_an_urgent_ticket(use
 
 async def test_counselling_asks_age_then_county_and_accepts_dont_know(use_services: Any, kb: KnowledgeBase) -> None:
     use_services(search_result(kb, None))
-    first = slots(await ValidateCounsellingForm().run(
-        CollectingDispatcher(), tracker("孩子最近不爱说话", intent="ask_counselling"), {}))
+    first = slots(
+        await ValidateCounsellingForm().run(
+            CollectingDispatcher(), tracker("孩子最近不爱说话", intent="ask_counselling"), {}
+        )
+    )
     assert first == {"requested_slot": "child_age"}
-    second = slots(await ValidateCounsellingForm().run(
-        CollectingDispatcher(), tracker("12岁", slots={"requested_slot": "child_age"}, intent="inform"), {}))
+    second = slots(
+        await ValidateCounsellingForm().run(
+            CollectingDispatcher(), tracker("12岁", slots={"requested_slot": "child_age"}, intent="inform"), {}
+        )
+    )
     assert second == {"child_age": 12, "requested_slot": "county"}
-    third = slots(await ValidateCounsellingForm().run(
-        CollectingDispatcher(), tracker("不知道", slots={"requested_slot": "county", "child_age": 12},
-                                        intent="dont_know"), {}))
+    third = slots(
+        await ValidateCounsellingForm().run(
+            CollectingDispatcher(),
+            tracker("不知道", slots={"requested_slot": "county", "child_age": 12}, intent="dont_know"),
+            {},
+        )
+    )
     assert third == {"county": "unknown", "requested_slot": None}
 
 

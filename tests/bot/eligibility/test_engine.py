@@ -52,38 +52,61 @@ def test_output_lists_eligible_first(capsys: pytest.CaptureFixture[str]) -> None
 
 
 def test_reasons_name_the_deciding_fact(capsys: pytest.CaptureFixture[str]) -> None:
-    programs = {p["id"]: p for p in run_cli({"child_age": 16, "hukou": "rural", "father": "migrant_worker",
-                                             "mother": "migrant_worker"}, capsys)["programs"]}
+    programs = {
+        p["id"]: p
+        for p in run_cli(
+            {"child_age": 16, "hukou": "rural", "father": "migrant_worker", "mother": "migrant_worker"}, capsys
+        )["programs"]
+    }
     assert "16" in programs["left_behind"]["reasons"][0]
-    de_facto = {p["id"]: p for p in run_cli({"child_age": 9, "father": "imprisoned", "mother": "lost_contact_short"},
-                                            capsys)["programs"]}["de_facto_unsupported"]
+    de_facto = {
+        p["id"]: p
+        for p in run_cli({"child_age": 9, "father": "imprisoned", "mother": "lost_contact_short"}, capsys)["programs"]
+    }["de_facto_unsupported"]
     assert "6个月" in de_facto["reasons"][0] and "满6个月后" in de_facto["reasons"][0]
 
 
 def test_de_facto_citation_and_next_steps(capsys: pytest.CaptureFixture[str]) -> None:
-    result = {p["id"]: p for p in run_cli({"child_age": 9, "father": "imprisoned", "mother": "lost_contact_6m"},
-                                          capsys)["programs"]}["de_facto_unsupported"]
+    result = {
+        p["id"]: p
+        for p in run_cli({"child_age": 9, "father": "imprisoned", "mother": "lost_contact_6m"}, capsys)["programs"]
+    }["de_facto_unsupported"]
     assert [c["doc_no"] for c in result["citations"]] == ["民发〔2019〕62号", "民发〔2020〕125号"]
     steps = " ".join(result["next_steps"])
     assert "15个工作日" in steps and "次月" in steps and "不公示" in steps and "户籍所在地" in steps
 
 
 def test_in_difficulty_names_its_groups(capsys: pytest.CaptureFixture[str]) -> None:
-    result = {p["id"]: p for p in run_cli({"child_age": 5, "family_low_income": True,
-                                           "child_disability": "certified"}, capsys)["programs"]}["in_difficulty"]
+    result = {
+        p["id"]: p
+        for p in run_cli({"child_age": 5, "family_low_income": True, "child_disability": "certified"}, capsys)[
+            "programs"
+        ]
+    }["in_difficulty"]
     assert [g["id"] for g in result["groups"]] == ["poverty", "disability"]
 
 
-@pytest.mark.parametrize("bad", ['{"child_age": "nine"}', '{"father": "in_jail"}', '{"colour": "red"}', "not json",
-                                 '{"child_age": -1}'])
+@pytest.mark.parametrize(
+    "bad", ['{"child_age": "nine"}', '{"father": "in_jail"}', '{"colour": "red"}', "not json", '{"child_age": -1}']
+)
 def test_bad_facts_are_a_clear_error(bad: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--json", bad]) == 2
     assert "error" in json.loads(capsys.readouterr().err)
 
 
 def test_cli_as_a_process() -> None:
-    done = subprocess.run([sys.executable, "-m", "bot.eligibility", "--json", '{"child_age": 10, "father": "deceased",'
-                           ' "mother": "deceased"}'], capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bot.eligibility",
+            "--json",
+            '{"child_age": 10, "father": "deceased", "mother": "deceased"}',
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     programs = {p["id"]: p["verdict"] for p in json.loads(done.stdout)["programs"]}
     assert programs["orphan"] == "eligible" and programs["de_facto_unsupported"] == "not_eligible"
 
@@ -95,8 +118,9 @@ def test_only_questions_that_can_change_a_verdict_are_asked() -> None:
     assert "in_school" not in questions  # only matters from 16–18 on
     assert questions == ["family_low_income", "child_disability", "guardianship_harm"]
     assert engine.questions_that_matter(Facts())[0] == "child_age"
-    answered = facts.model_copy(update={"family_low_income": True, "child_disability": "none",
-                                        "guardianship_harm": False})
+    answered = facts.model_copy(
+        update={"family_low_income": True, "child_disability": "none", "guardianship_harm": False}
+    )
     assert engine.questions_that_matter(answered) == []
 
 

@@ -31,8 +31,11 @@ def login(client: TestClient, username: str, password: str = "correct horse batt
     page = client.get("/console/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert token
-    resp = client.post("/console/login", data={"username": username, "password": password, "csrf_token": token.group(1)},
-                       follow_redirects=False)
+    resp = client.post(
+        "/console/login",
+        data={"username": username, "password": password, "csrf_token": token.group(1)},
+        follow_redirects=False,
+    )
     assert resp.status_code == 303
     if resp.headers["location"] != "/console":
         return ""
@@ -84,8 +87,11 @@ def test_session_cookie_is_httponly_and_samesite(client: TestClient) -> None:
     add_staff(client, "li")
     page = client.get("/console/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-    resp = client.post("/console/login", data={"username": "li", "password": "correct horse battery",
-                                               "csrf_token": token}, follow_redirects=False)
+    resp = client.post(
+        "/console/login",
+        data={"username": "li", "password": "correct horse battery", "csrf_token": token},
+        follow_redirects=False,
+    )
     cookie = resp.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=strict" in cookie
 
@@ -96,8 +102,11 @@ def test_login_is_rate_limited(client: TestClient) -> None:
         login(client, "zhao", "wrong password!")
     page = client.get("/console/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-    resp = client.post("/console/login", data={"username": "zhao", "password": "correct horse battery",
-                                               "csrf_token": token}, follow_redirects=False)
+    resp = client.post(
+        "/console/login",
+        data={"username": "zhao", "password": "correct horse battery", "csrf_token": token},
+        follow_redirects=False,
+    )
     assert resp.headers["location"] == "/console/login?error=too_many"
 
 
@@ -119,16 +128,28 @@ def test_take_reply_close_flow_with_masked_list_and_audit(client: TestClient) ->
     assert [t["id"] for t in queue] == [ticket]
     assert "13812345678" not in str(queue) and "420502201001011234" not in str(queue)
     assert client.post(f"/console/api/tickets/{ticket}/take", headers=headers).json()["state"] == "active"
-    assert client.post(f"/console/api/tickets/{ticket}/reply", headers=headers, json={"text": "您好，我是小李"}).status_code == 200
+    assert (
+        client.post(
+            f"/console/api/tickets/{ticket}/reply", headers=headers, json={"text": "您好，我是小李"}
+        ).status_code
+        == 200
+    )
     assert client.post(f"/console/api/tickets/{ticket}/reply", headers=headers, json={"text": ""}).status_code == 422
     detail = client.get(f"/console/api/tickets/{ticket}").json()
     assert [m["from"] for m in detail["transcript"]][-1] == "staff"
-    assert client.post(f"/console/api/tickets/{ticket}/close", headers=headers,
-                       json={"outcome_code": "bogus"}).status_code == 422
-    assert client.post(f"/console/api/tickets/{ticket}/close", headers=headers,
-                       json={"outcome_code": "resolved", "note": "已解答"}).status_code == 200
-    assert client.post(f"/console/api/tickets/{ticket}/close", headers=headers,
-                       json={"outcome_code": "resolved"}).status_code in (404, 409)
+    assert (
+        client.post(f"/console/api/tickets/{ticket}/close", headers=headers, json={"outcome_code": "bogus"}).status_code
+        == 422
+    )
+    assert (
+        client.post(
+            f"/console/api/tickets/{ticket}/close", headers=headers, json={"outcome_code": "resolved", "note": "已解答"}
+        ).status_code
+        == 200
+    )
+    assert client.post(
+        f"/console/api/tickets/{ticket}/close", headers=headers, json={"outcome_code": "resolved"}
+    ).status_code in (404, 409)
     rating = chat(client, "满意", sender="family")
     assert "谢谢" in rating["replies"][0]["text"]
     store = client.app.state.store  # type: ignore[attr-defined]
@@ -143,8 +164,12 @@ def test_supervisor_only_actions(client: TestClient) -> None:
     csrf = login(client, "li")
     ticket = chat(client, "/request_human", sender="family")["handoff"]["ticket_id"]
     headers = {"X-CSRF-Token": csrf}
-    assert client.post("/console/api/canned", headers=headers, json={"title": "问候", "text": "您好"}).status_code == 403
-    assert client.post(f"/console/api/tickets/{ticket}/reassign", headers=headers, json={"staff_id": 1}).status_code == 403
+    assert (
+        client.post("/console/api/canned", headers=headers, json={"title": "问候", "text": "您好"}).status_code == 403
+    )
+    assert (
+        client.post(f"/console/api/tickets/{ticket}/reassign", headers=headers, json={"staff_id": 1}).status_code == 403
+    )
     assert client.get("/console/audit").status_code == 403
     boss = TestClient(client.app)
     boss_csrf = login(boss, "boss")
@@ -157,8 +182,22 @@ def test_supervisor_only_actions(client: TestClient) -> None:
 def test_create_user_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     monkeypatch.setattr("sys.stdin", __import__("io").StringIO("a long enough password\n"))
-    assert console_cli(["create-user", "--username", "wang", "--role", "supervisor", "--password-stdin",
-                        "--database-url", url, "--json"]) == 0
+    assert (
+        console_cli(
+            [
+                "create-user",
+                "--username",
+                "wang",
+                "--role",
+                "supervisor",
+                "--password-stdin",
+                "--database-url",
+                url,
+                "--json",
+            ]
+        )
+        == 0
+    )
     assert '"role": "supervisor"' in capsys.readouterr().out
     monkeypatch.setattr("sys.stdin", __import__("io").StringIO("short\n"))
     assert console_cli(["create-user", "--username", "li", "--password-stdin", "--database-url", url]) == 2

@@ -43,8 +43,9 @@ def upgrade() -> None:
     op.create_table(
         "messages",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("conversation_id", sa.Integer(), sa.ForeignKey("conversations.id", ondelete="CASCADE"),
-                  nullable=False),
+        sa.Column(
+            "conversation_id", sa.Integer(), sa.ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("author", sa.String(8), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("payload", sa.JSON(), nullable=False),
@@ -56,8 +57,9 @@ def upgrade() -> None:
     op.create_table(
         "tickets",
         sa.Column("id", sa.String(24), primary_key=True),
-        sa.Column("conversation_id", sa.Integer(), sa.ForeignKey("conversations.id", ondelete="CASCADE"),
-                  nullable=False),
+        sa.Column(
+            "conversation_id", sa.Integer(), sa.ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("priority", sa.String(8), nullable=False),
         sa.Column("priority_rank", sa.Integer(), nullable=False),
         sa.Column("reason", sa.String(64), nullable=False),
