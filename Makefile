@@ -52,7 +52,7 @@ MODEL_HASH  := $(call hash_files,$(MODEL_INPUTS))
 MODEL       := models/tongxin-$(MODEL_HASH).tar.gz
 export TONGXIN_RASA_MODEL := $(MODEL)
 
-.PHONY: help setup build index model run test test-fast lint bench lock clean distclean
+.PHONY: help setup build index model run test test-fast lint bench loadtest lock clean distclean
 
 help:
 	@echo "make run    - set up everything (only what changed) and start the assistant at http://$(GATEWAY_HOST):$(GATEWAY_PORT)/"
@@ -115,7 +115,11 @@ run: build
 
 test: build
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 	$(PY) -m knowledge_base validate
+	$(RASA) data validate --domain bot/domain --data bot/data --config config.yml
+	$(RASA) test core --stories bot/tests/test_stories.yml --model $(MODEL) --out .build/rasa-test \
+	    --fail-on-prediction-errors
 	$(PY) -m pytest
 
 test-fast: setup
@@ -126,8 +130,14 @@ lint: setup
 	$(PY) -m mypy
 
 bench: build
+	$(PY) -m retrieval eval --write
 	$(PY) -m retrieval bench --write
+	$(PY) -m channels.safety.bench --write
 	$(PY) -m channels.bench --write
+
+# Bounded load test on loopback (50 users, 2 minutes); not part of `make test`.
+loadtest: build
+	$(PY) -m channels.loadtest --users 50 --duration 2m --write
 
 # Regenerate the pinned lock files from the top-level requirement files (needs the package index).
 lock:

@@ -23,6 +23,7 @@ from channels.conversation import ConversationService
 from channels.delivery import Delivery
 from channels.handoff import HandoffService
 from channels.hub import Hub
+from channels.limits import BodySizeLimit
 from channels.messages import BotTurn, ChatResponse, InboundMessage
 from channels.rasa_client import RasaClient
 from channels.ratelimit import RateLimiter
@@ -149,6 +150,7 @@ def create_app(
                 store.close()
 
     app = FastAPI(title="童心守护 gateway", version="0.1.0", lifespan=lifespan)
+    app.add_middleware(BodySizeLimit, max_bytes=64 * 1024)
     app.state.settings, app.state.texts, app.state.hub, app.state.delivery = settings, texts, hub, delivery
     app.state.session_secret = (
         settings.session_secret.get_secret_value() if settings.session_secret else secrets.token_urlsafe(48)

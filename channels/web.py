@@ -11,12 +11,13 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from channels.delivery import conversation_topic
 from channels.deps import ConversationsDep, StoreDep
@@ -32,8 +33,21 @@ SenderId = Annotated[
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
+
+
+def _strip_control(value: Any) -> Any:
+    """Control and invisible characters carry no meaning in a chat message; they are dropped."""
+    return _CONTROL.sub("", value) if isinstance(value, str) else value
+
+
 class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
+
+    @field_validator("text", mode="before")
+    @classmethod
+    def _clean(cls, value: Any) -> Any:
+        return _strip_control(value)
 
     sender_id: SenderId
     text: Text

@@ -57,7 +57,8 @@
     greeting: "您好！有什么想问的，直接打字告诉我；也可以点下面的“转人工”。"
   };
   var PAYLOAD_TITLES = { "/request_human": T.human, "/tx_back_to_bot": T.backToBot };
-  var PHONES = /(^|[^0-9])(110|120|119|12345|12355|12338|12349)(?![0-9])/g;
+  // Emergency and hotline numbers become tap-to-call links; "120元", "第110条" stay plain text.
+  var PHONES = /(^|[^0-9第.．])(110|120|119|12345|12355|12338|12349)(?![0-9元万千百天个岁周月年人号条款项次%％])/g;
 
   // ---- Where we are -----------------------------------------------------------------------
   if (window.__txWidget) return;
@@ -275,7 +276,7 @@
   noticeClose.addEventListener("click", function () {
     notice.hidden = true;
     save(KEY.notice, "1");
-    input.focus();
+    focusComposer();
   });
 
   // ---- Rendering -----------------------------------------------------------------------
@@ -461,13 +462,14 @@
     if (initial) scrollToEnd(); else if (firstNew) scrollToShow(firstNew);
   }
 
-  var syncing = false;
+  var syncing = false, syncWanted = false, historyLoaded = false, historyNote = null;
   function history(since) {
     return request("GET", "/api/history?sender_id=" + encodeURIComponent(SENDER) + "&since=" + since, null, 15000);
   }
   function sync() {
-    if (syncing || inflight) return Promise.resolve();
+    if (syncing || inflight) { syncWanted = true; return Promise.resolve(); }
     syncing = true;
+    syncWanted = false;
     return history(lastId).then(function (data) {
       online(true);
       absorb(data.messages || [], false);
@@ -488,11 +490,12 @@
       });
     }
     return page().then(function () {
+      historyLoaded = true;
       online(true);
       if (!log.children.length) systemNote(T.greeting).classList.add("txw-greeting");
     }, function () {
       online(false);
-      systemNote(T.historyFailed);
+      if (!historyNote) historyNote = systemNote(T.historyFailed);
     }).then(function () { syncing = false; });
   }
 
@@ -563,6 +566,7 @@
       setTimeout(sync, 3000);
     }
     pump();
+    if (syncWanted && !inflight) sync();
   }
 
   function finishLocal(msg, text) {
@@ -637,7 +641,8 @@
       wsFailures = 0;
       online(true);
       schedulePoll();
-      if (everOpened) sync();  // catch up on anything pushed while we were away
+      if (!historyLoaded) loadHistory();  // the first attempt failed: try again now the server answers
+      else if (everOpened) sync();  // catch up on anything pushed while we were away
       everOpened = true;
       if (paused) resume(); else pump();
     };
@@ -708,6 +713,7 @@
   }
 
   window.addEventListener("online", function () {
+    if (!historyLoaded && !syncing) loadHistory();
     if (!wsOpen) connect();
     if (paused) resume();
   });

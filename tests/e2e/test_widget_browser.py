@@ -126,7 +126,7 @@ def test_cited_answer_quick_reply_elder_mode_history_and_xss(
     page.keyboard.press("Enter")
     expect(details).to_be_visible()
     wait_for_answer(page)
-    card.scroll_into_view_if_needed()
+    card.evaluate("e => e.closest('.txw-msg').scrollIntoView({block: 'end'})")  # the card and any choices
     shot(page, "widget-answer.png")
 
     # A quick-reply button: the user's bubble shows its title (never a payload) and it is answered.
@@ -152,6 +152,7 @@ def test_cited_answer_quick_reply_elder_mode_history_and_xss(
     assert after >= 22 and after > before, (before, after)
     send_box = page.get_by_role("button", name="发送", exact=True).bounding_box()
     assert send_box is not None and send_box["height"] >= 56
+    page.locator(".txw-from-user").last.evaluate("e => e.scrollIntoView({block: 'start'})")
     shot(page, "widget-elder-mode.png")
 
     # Reload: the same conversation from /api/history (the user's bubbles as they were, buttons by their
@@ -254,4 +255,30 @@ def test_unreachable_server_is_explained_politely_and_too_long_text_is_refused(
     expect(box).to_have_value("童" * 2001)
     box.fill("童" * 10)
     expect(page.locator(".txw-warn")).to_be_empty()
+    assert page_errors == []
+
+
+def test_embedded_collapsed_widget_opens_from_its_launcher(stack: Stack, phone: BrowserContext,
+                                                           page_errors: list[str]) -> None:
+    """Another page of the site embeds the widget without data-open: a launcher, the panel on demand."""
+    host = stack.gateway + "/embed-example"
+    phone.route(host, lambda route: route.fulfill(content_type="text/html; charset=utf-8", body=(
+        '<!doctype html><html lang="zh-CN"><head><meta name="viewport" content="width=device-width">'
+        '<style>button { background: red; font-size: 9px; }</style></head>'
+        '<body><h1>某县民政局</h1><script src="/static/widget.js" data-title="儿童关爱咨询"></script></body></html>')))
+    page = phone.new_page()
+    page.on("pageerror", lambda exc: page_errors.append(str(exc)))
+    page.goto(host)
+    launcher = page.get_by_role("button", name="咨询童心守护")
+    expect(launcher).to_be_visible()
+    expect(launcher).to_have_attribute("aria-expanded", "false")
+    expect(page.locator(".txw-panel")).to_be_hidden()
+    launcher.click()
+    expect(page.locator(".txw-panel")).to_be_visible()
+    expect(page.get_by_role("heading", name="儿童关爱咨询")).to_be_visible()
+    expect(page.get_by_role("button", name="我知道了")).to_be_focused()
+    assert font_px(page, ".txw-send") >= 16  # the host page's button styles do not shrink ours
+    page.get_by_role("button", name="收起聊天窗口").click()
+    expect(page.locator(".txw-panel")).to_be_hidden()
+    expect(launcher).to_be_focused()
     assert page_errors == []

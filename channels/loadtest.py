@@ -1,0 +1,124 @@
+"""``python -m channels.loadtest [--users 50 --duration 2m --write]``: a bounded load test on loopback.
+
+Starts its own stack on free ports, runs locust headless (tests/load/locustfile.py) with fixed users and
+duration, and reports requests, failures, 5xx, p50/p95 and throughput.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from channels.launcher import ROOT, Stack
+from retrieval.evaluation import BENCHMARKS, replace_section
+
+
+def run(users: int, duration: str, spawn_rate: int) -> dict[str, Any]:
+    workdir = Path(tempfile.mkdtemp(prefix="tongxin-load-"))
+    stack = Stack(workdir)
+    stack.start()
+    try:
+        prefix = workdir / "locust"
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "locust",
+                "-f",
+                str(ROOT / "tests" / "load" / "locustfile.py"),
+                "--headless",
+                "-u",
+                str(users),
+                "-r",
+                str(spawn_rate),
+                "-t",
+                duration,
+                "--host",
+                stack.gateway,
+                "--csv",
+                str(prefix),
+                "--only-summary",
+            ],
+            cwd=ROOT,
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=3600,
+        )
+        rows = list(csv.DictReader((workdir / "locust_stats.csv").open()))
+        failures = list(csv.DictReader((workdir / "locust_failures.csv").open()))
+    finally:
+        stack.stop_all()
+    out: dict[str, Any] = {"users": users, "duration": duration, "by_kind": []}
+    for row in rows:
+        entry = {
+            "name": row["Name"],
+            "requests": int(row["Request Count"]),
+            "failures": int(row["Failure Count"]),
+            "p50_ms": float(row["50%"]),
+            "p95_ms": float(row["95%"]),
+            "rps": round(float(row["Requests/s"]), 2),
+        }
+        if row["Name"] == "Aggregated":
+            out["total"] = entry
+        else:
+            out["by_kind"].append(entry)
+    out["failure_kinds"] = [
+        {"name": f["Name"], "error": f["Error"], "occurrences": int(f["Occurrences"])} for f in failures
+    ]
+    out["server_errors"] = sum(f["occurrences"] for f in out["failure_kinds"] if "status 5" in f["error"])
+    return out
+
+
+def markdown(report: dict[str, Any]) -> str:
+    total = report["total"]
+    lines = [
+        f"{report['users']} concurrent users for {report['duration']} on loopback (locust headless, users wait 2–4 s "
+        "between messages; 60% policy questions, 30% screening answers, 10% crisis messages), against the full stack.",
+        "",
+        "| kind | requests | failures | p50 (ms) | p95 (ms) | req/s |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in [*report["by_kind"], total]:
+        lines.append(
+            f"| {row['name']} | {row['requests']} | {row['failures']} | {row['p50_ms']:.0f} | "
+            f"{row['p95_ms']:.0f} | {row['rps']} |"
+        )
+    lines += [
+        "",
+        f"- 5xx responses: **{report['server_errors']}**; failures of any kind (non-200 or empty reply): "
+        f"**{total['failures']}**",
+    ]
+    for f in report["failure_kinds"]:
+        lines.append(f"  - {f['name']}: {f['error']} × {f['occurrences']}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m channels.loadtest")
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--duration", default="2m")
+    parser.add_argument("--spawn-rate", type=int, default=10)
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args(argv)
+    report = run(args.users, args.duration, args.spawn_rate)
+    print(json.dumps(report, indent=1, ensure_ascii=False) if args.json else markdown(report))
+    if args.write:
+        replace_section(
+            BENCHMARKS,
+            "load-test",
+            markdown(report) + f"\n\nCommand: `.venv/bin/python -m channels.loadtest "
+            f"--users {args.users} --duration {args.duration} --write`",
+        )
+    return 0 if report["server_errors"] == 0 and report["total"]["failures"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

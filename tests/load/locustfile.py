@@ -1,0 +1,64 @@
+"""Load profile for ``python -m channels.loadtest``: families asking policy questions, answering the
+screening, and (rarely) writing a crisis message. A reply must never be a 5xx or empty."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import uuid
+from pathlib import Path
+
+import yaml
+from locust import HttpUser, between, task
+
+ROOT = Path(__file__).resolve().parents[2]
+QUESTIONS = [
+    q["question"] for q in yaml.safe_load((ROOT / "knowledge_base/eval/questions.yml").read_text())["questions"]
+]
+DANGER = [d["text"] for d in yaml.safe_load((ROOT / "tests/safety/danger_bank.yml").read_text())["danger"]][:40]
+SCREENING = [
+    "帮我看看孩子能享受什么保障",
+    "孩子9岁",
+    "他爸在坐牢",
+    "他妈联系不上一年多了",
+    "农村户口",
+    "不是",
+    "没有",
+    "没有",
+]
+_counter = itertools.count()
+
+
+class Family(HttpUser):
+    wait_time = between(2, 4)
+
+    def on_start(self) -> None:
+        self.sender = f"load-{next(_counter)}-{uuid.uuid4().hex[:6]}"
+        self.step = 0
+
+    def say(self, text: str, name: str) -> None:
+        with self.client.post(
+            "/api/chat",
+            json={"sender_id": self.sender, "text": text, "client_id": uuid.uuid4().hex},
+            name=name,
+            catch_response=True,
+        ) as resp:
+            if resp.status_code != 200:
+                resp.failure(f"status {resp.status_code}")
+            elif not resp.json().get("replies"):
+                resp.failure("empty reply list")
+            else:
+                resp.success()
+
+    @task(6)
+    def policy_question(self) -> None:
+        self.say(random.choice(QUESTIONS), "policy question")
+
+    @task(3)
+    def screening(self) -> None:
+        self.say(SCREENING[self.step % len(SCREENING)], "screening answer")
+        self.step += 1
+
+    @task(1)
+    def crisis(self) -> None:
+        self.say(random.choice(DANGER), "crisis message")
