@@ -17,7 +17,12 @@ def main(argv: list[str] | None = None) -> int:
     validate = sub.add_parser("validate", help="validate documents, referrals, eligibility rules and eval sets")
     validate.add_argument("--root", type=Path, default=KB_ROOT)
     validate.add_argument("--json", action="store_true", help="print a JSON report")
+    stats = sub.add_parser("stats", help="evaluation-set statistics (into docs/knowledge_base.md with --write)")
+    stats.add_argument("--root", type=Path, default=KB_ROOT)
+    stats.add_argument("--write", action="store_true")
     args = parser.parse_args(argv)
+    if args.command == "stats":
+        return _stats(args.root, args.write)
 
     try:
         kb = load_knowledge_base(args.root, with_eval=True)
@@ -40,6 +45,18 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
         print("knowledge base OK: " + ", ".join(f"{k}={v}" for k, v in report.items() if k != "ok"))
+    return 0
+
+
+def _stats(root: Path, write: bool) -> int:
+    from knowledge_base.stats import eval_statistics
+    from retrieval.evaluation import replace_section
+
+    text = eval_statistics(load_knowledge_base(root, with_eval=True))
+    print(text)
+    if write:
+        replace_section(root.parent / "docs" / "knowledge_base.md", "eval-stats",
+                        text + "\n\nCommand: `.venv/bin/python -m knowledge_base stats --write`")
     return 0
 
 
