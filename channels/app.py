@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -151,6 +152,10 @@ def create_app(
 
     app = FastAPI(title="童心守护 gateway", version="0.1.0", lifespan=lifespan)
     app.add_middleware(BodySizeLimit, max_bytes=64 * 1024)
+    # The widget may be embedded on the bureau's other sites. The console is not opened up by this: its
+    # cookies are SameSite=Strict, never sent cross-site, and its writes need the CSRF token.
+    app.add_middleware(CORSMiddleware, allow_origins=settings.widget_origins, allow_methods=["GET", "POST"],
+                       allow_headers=["Content-Type"], allow_credentials=False)
     app.state.settings, app.state.texts, app.state.hub, app.state.delivery = settings, texts, hub, delivery
     app.state.session_secret = (
         settings.session_secret.get_secret_value() if settings.session_secret else secrets.token_urlsafe(48)

@@ -87,7 +87,7 @@ class Stack:
     def start_actions(self) -> None:
         self._spawn("actions", [str(APP_PY), "-m", "bot.action_server"])
 
-    def start_rasa(self) -> None:
+    def start_rasa(self, name: str = "rasa", port: int | None = None) -> None:
         overrides: dict[str, Any] = {
             k.removeprefix("TONGXIN_").lower(): v
             for k, v in self.extra_env.items()
@@ -99,7 +99,7 @@ class Stack:
         path = self.workdir / "endpoints.yml"
         path.write_text(yaml.safe_dump(endpoints(settings)))
         self._spawn(
-            "rasa",
+            name,
             [
                 str(RASA),
                 "run",
@@ -109,7 +109,7 @@ class Stack:
                 "-i",
                 "127.0.0.1",
                 "-p",
-                str(self.rasa_port),
+                str(port or self.rasa_port),
                 "--endpoints",
                 str(path),
                 "--credentials",

@@ -41,6 +41,8 @@ class GatewaySettings(BaseSettings):
 
     # Console sessions are signed with this secret; without it a random one is made per process
     # (sessions then end when the gateway restarts). Several gateways must share one.
+    # Sites allowed to embed the widget (CORS on the public chat API; no cookies are involved there).
+    widget_origins: list[str] = Field(default_factory=lambda: ["*"])
     session_secret: SecretStr | None = None
     cookie_secure: bool = False
 

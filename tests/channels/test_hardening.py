@@ -72,3 +72,11 @@ def test_bad_sender_ids_are_rejected(client: TestClient, sender: str) -> None:
 def test_wrong_method_and_unknown_route_are_json(client: TestClient) -> None:
     assert client.get("/api/chat").json()["error"]["code"] == "method_not_allowed"
     assert client.delete("/healthz").status_code == 405
+
+
+def test_the_chat_api_can_be_called_from_an_embedding_site(client: TestClient) -> None:
+    resp = client.options("/api/chat", headers={"Origin": "https://mzj.yichang.gov.cn",
+                                                "Access-Control-Request-Method": "POST",
+                                                "Access-Control-Request-Headers": "content-type"})
+    assert resp.status_code == 200 and resp.headers["access-control-allow-origin"] in ("*", "https://mzj.yichang.gov.cn")
+    assert "access-control-allow-credentials" not in resp.headers
