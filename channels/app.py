@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -18,7 +17,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from bot.settings import BotSettings
-from channels import errors, health, web
+from channels import errors, health, retention, web
 from channels.base import ChannelAdapter
 from channels.conversation import ConversationService
 from channels.delivery import Delivery
@@ -65,14 +64,12 @@ def _adapters(app: FastAPI, texts_prompt: str, telegram: Any, wechat: Any) -> li
 
 async def _retention_loop(store: Store, eraser: TrackerEraser, days: int, every_s: float = 3600.0) -> None:
     while True:
-        cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
         try:
-            removed = await asyncio.to_thread(store.purge_before, cutoff)
-            for channel, sender in removed:
-                await asyncio.to_thread(eraser.erase, f"{channel}:{sender}")
-            await asyncio.to_thread(eraser.purge_before, cutoff)
-            if removed:
-                logger.info("retention purge removed %d conversations older than %d days", len(removed), days)
+            result = await asyncio.to_thread(retention.purge, store, eraser, days)
+            if result["conversations"]:
+                logger.info(
+                    "retention purge removed %d conversations older than %d days", result["conversations"], days
+                )
         except Exception:  # the purge retries next time; serving users is never blocked by it
             logger.exception("retention purge failed")
         await asyncio.sleep(every_s)
@@ -154,8 +151,13 @@ def create_app(
     app.add_middleware(BodySizeLimit, max_bytes=64 * 1024)
     # The widget may be embedded on the bureau's other sites. The console is not opened up by this: its
     # cookies are SameSite=Strict, never sent cross-site, and its writes need the CSRF token.
-    app.add_middleware(CORSMiddleware, allow_origins=settings.widget_origins, allow_methods=["GET", "POST"],
-                       allow_headers=["Content-Type"], allow_credentials=False)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.widget_origins,
+        allow_methods=["GET", "POST"],
+        allow_headers=["Content-Type"],
+        allow_credentials=False,
+    )
     app.state.settings, app.state.texts, app.state.hub, app.state.delivery = settings, texts, hub, delivery
     app.state.session_secret = (
         settings.session_secret.get_secret_value() if settings.session_secret else secrets.token_urlsafe(48)

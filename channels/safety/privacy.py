@@ -17,8 +17,15 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     # Mobile numbers (with an optional +86) and landlines with an area code.
     (re.compile(r"(?<!\d)((?:\+?86[ -]?)?1[3-9]\d)[ -]?\d{4}[ -]?(\d{4})(?!\d)"), r"\1****\2"),
     (re.compile(r"(?<!\d)(0\d{2,3})[ -]?\d{3,4}(\d{4})(?!\d)"), r"\1-****\2"),
-    # Detailed addresses: keep the place, hide the house (…路12号, …村3组, …栋2单元501室).
-    (re.compile(r"(\d+|[一二三四五六七八九十]+)(号楼|栋|幢|单元|室|号院|号|组)(?=\D|$)"), r"**\2"),
+    # Detailed addresses: keep the street or village, hide the house (…路12号3栋2单元501室, …村3组).
+    # Only after an address word, so 民发〔2019〕62号 and 第3号 stay as they are.
+    (
+        re.compile(
+            r"(路|街|道|巷|弄|村|小区|社区|花园|苑|镇|乡)"
+            r"((?:\s*[\d一二三四五六七八九十]+\s*(?:号楼|号院|号|栋|幢|单元|楼|层|室|组))+)"
+        ),
+        r"\1**",
+    ),
 )
 
 

@@ -75,8 +75,16 @@ def test_wrong_method_and_unknown_route_are_json(client: TestClient) -> None:
 
 
 def test_the_chat_api_can_be_called_from_an_embedding_site(client: TestClient) -> None:
-    resp = client.options("/api/chat", headers={"Origin": "https://mzj.yichang.gov.cn",
-                                                "Access-Control-Request-Method": "POST",
-                                                "Access-Control-Request-Headers": "content-type"})
-    assert resp.status_code == 200 and resp.headers["access-control-allow-origin"] in ("*", "https://mzj.yichang.gov.cn")
+    resp = client.options(
+        "/api/chat",
+        headers={
+            "Origin": "https://mzj.yichang.gov.cn",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
+    assert resp.status_code == 200 and resp.headers["access-control-allow-origin"] in (
+        "*",
+        "https://mzj.yichang.gov.cn",
+    )
     assert "access-control-allow-credentials" not in resp.headers

@@ -3,6 +3,9 @@ gateway store), users always get an answer, and no message is lost or answered t
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -122,5 +125,28 @@ def test_deleting_my_data_removes_it_from_both_stores(faulty: Stack) -> None:
         store.close()
         fresh = faulty.chat(sender, "你好")  # a new, empty conversation: the notice is shown again
         assert text(fresh).endswith("删除我的记录”。")
+    finally:
+        eraser.close()
+
+
+def test_retention_purge_empties_both_stores(faulty: Stack) -> None:
+    sender = "fault-retention"
+    faulty.chat(sender, "什么是留守儿童")
+    eraser = TrackerEraser(f"sqlite:///{faulty.workdir / 'tracker.db'}")
+    try:
+        assert eraser.count(f"web:{sender}") > 0
+        done = subprocess.run(
+            [sys.executable, "-m", "channels.retention", "purge", "--days", "-1", "--json"],
+            env=faulty.env(),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        result = json.loads(done.stdout)
+        assert result["conversations"] >= 1
+        assert eraser.count(f"web:{sender}") == 0
+        store = store_of(faulty)
+        assert store.find_conversation("web", sender) is None
+        store.close()
     finally:
         eraser.close()

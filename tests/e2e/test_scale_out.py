@@ -39,11 +39,16 @@ def databases() -> Iterator[tuple[str, str]]:
 def scaled(tmp_path_factory: pytest.TempPathFactory, databases: tuple[str, str]) -> Iterator[tuple[Stack, int]]:
     redis.Redis(host="127.0.0.1", port=6379).ping()  # the machine kind runs Redis; fail clearly if it does not
     tracker_db, gateway_db = databases
-    stack = Stack(tmp_path_factory.mktemp("scale"), extra_env={
-        "TONGXIN_TRACKER_STORE": "postgresql", "TONGXIN_TRACKER_PG_DB": tracker_db,
-        "TONGXIN_LOCK_STORE": "redis", "TONGXIN_REDIS_DB": "5",
-        "TONGXIN_DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:5432/{gateway_db}",
-    })
+    stack = Stack(
+        tmp_path_factory.mktemp("scale"),
+        extra_env={
+            "TONGXIN_TRACKER_STORE": "postgresql",
+            "TONGXIN_TRACKER_PG_DB": tracker_db,
+            "TONGXIN_LOCK_STORE": "redis",
+            "TONGXIN_REDIS_DB": "5",
+            "TONGXIN_DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:5432/{gateway_db}",
+        },
+    )
     second = free_port()
     try:
         stack.start()
@@ -65,8 +70,11 @@ def test_a_conversation_moves_between_rasa_servers(scaled: tuple[Stack, int]) ->
     stack, second = scaled
     first = stack.chat("scale-1", "帮我看看孩子能享受什么保障")
     assert "几岁" in "".join(r["text"] for r in first["replies"])
-    resp = httpx.post(f"http://127.0.0.1:{second}/webhooks/rest/webhook",
-                      json={"sender": "web:scale-1", "message": "孩子9岁"}, timeout=60)
+    resp = httpx.post(
+        f"http://127.0.0.1:{second}/webhooks/rest/webhook",
+        json={"sender": "web:scale-1", "message": "孩子9岁"},
+        timeout=60,
+    )
     assert resp.status_code == 200
     assert "爸爸" in "".join(m.get("text") or "" for m in resp.json())  # server B knew the form was running
     third = stack.chat("scale-1", "他爸在坐牢")  # and back on server A, the answer from B is remembered

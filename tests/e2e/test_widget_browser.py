@@ -258,14 +258,23 @@ def test_unreachable_server_is_explained_politely_and_too_long_text_is_refused(
     assert page_errors == []
 
 
-def test_embedded_collapsed_widget_opens_from_its_launcher(stack: Stack, phone: BrowserContext,
-                                                           page_errors: list[str]) -> None:
+def test_embedded_collapsed_widget_opens_from_its_launcher(
+    stack: Stack, phone: BrowserContext, page_errors: list[str]
+) -> None:
     """Another page of the site embeds the widget without data-open: a launcher, the panel on demand."""
     host = stack.gateway + "/embed-example"
-    phone.route(host, lambda route: route.fulfill(content_type="text/html; charset=utf-8", body=(
-        '<!doctype html><html lang="zh-CN"><head><meta name="viewport" content="width=device-width">'
-        '<style>button { background: red; font-size: 9px; }</style></head>'
-        '<body><h1>某县民政局</h1><script src="/static/widget.js" data-title="儿童关爱咨询"></script></body></html>')))
+    phone.route(
+        host,
+        lambda route: route.fulfill(
+            content_type="text/html; charset=utf-8",
+            body=(
+                '<!doctype html><html lang="zh-CN"><head><meta name="viewport" content="width=device-width">'
+                "<style>button { background: red; font-size: 9px; }</style></head>"
+                "<body><h1>某县民政局</h1>"
+                '<script src="/static/widget.js" data-title="儿童关爱咨询"></script></body></html>'
+            ),
+        ),
+    )
     page = phone.new_page()
     page.on("pageerror", lambda exc: page_errors.append(str(exc)))
     page.goto(host)

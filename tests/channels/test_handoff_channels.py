@@ -1,0 +1,129 @@
+"""Handoff round trips on Telegram and WeChat, against their local fake APIs: a user asks for a person, a hotline
+worker's reply reaches them on their platform, their answer reaches the worker, closing returns them to the bot."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from channels.app import create_app
+from channels.telegram import SECRET_HEADER, TelegramSettings
+from channels.wechat import WeChatSettings
+from tests.channels.conftest import actions_ready, gateway_settings
+from tests.channels.fake_telegram import TOKEN as TG_TOKEN
+from tests.channels.fake_telegram import FakeTelegram, text_update
+from tests.channels.fake_wechat import FakeWeChatApi
+from tests.channels.test_conversation import FakeRasa
+
+TG_SECRET = "handoff-test-secret-1234"
+WX_TOKEN, WX_APP_ID, WX_SECRET = "tongxinTestToken2024", "wx5823bf96d3bd56c7", "3f1c6a9e0b7d4c2a8e5f1b9d7c3a6e0f"
+OPENID = "oia2TjjewbmiOUlr6X-1crbLOvLw"
+
+
+@pytest.fixture
+def telegram() -> Iterator[FakeTelegram]:
+    with FakeTelegram() as fake:
+        yield fake
+
+
+@pytest.fixture
+def wechat() -> Iterator[FakeWeChatApi]:
+    with FakeWeChatApi(WX_APP_ID, WX_SECRET) as fake:
+        yield fake
+
+
+@pytest.fixture
+def client(tmp_path: Path, telegram: FakeTelegram, wechat: FakeWeChatApi) -> Iterator[TestClient]:
+    app = create_app(
+        gateway_settings(tmp_path),
+        rasa_transport=httpx.MockTransport(FakeRasa()),
+        actions_transport=httpx.MockTransport(actions_ready),
+        tracker_url=f"sqlite:///{tmp_path / 't.db'}",
+        telegram=TelegramSettings(token=TG_TOKEN, webhook_secret=TG_SECRET, base_url=telegram.base_url),
+        wechat=WeChatSettings(token=WX_TOKEN, app_id=WX_APP_ID, app_secret=WX_SECRET, api_base_url=wechat.url),
+    )
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def wait_until(predicate: object, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+def staff_and_ticket(client: TestClient, channel: str, sender: str) -> tuple[object, str]:
+    store = client.app.state.store  # type: ignore[attr-defined]
+    staff = store.create_staff("li", "小李", "x", "staff")
+    conversation = store.find_conversation(channel, sender)
+    ticket = store.open_ticket_for(conversation.id)
+    assert ticket is not None
+    return staff, ticket.id
+
+
+def test_telegram_handoff_round_trip(client: TestClient, telegram: FakeTelegram) -> None:
+    def post(text: str) -> httpx.Response:
+        return client.post("/telegram/webhook", json=text_update(42, text), headers={SECRET_HEADER: TG_SECRET})
+
+    assert post("/request_human").status_code == 200
+    wait_until(lambda: any("转给工作人员" in c["text"] for c in telegram.calls_to("sendMessage")))
+    staff, ticket_id = staff_and_ticket(client, "telegram", "42")
+    handoff = client.app.state.handoff  # type: ignore[attr-defined]
+    client.portal.call(handoff.staff_reply, ticket_id, staff, "您好，我是热线的小李")  # type: ignore[union-attr]
+    wait_until(lambda: any(c["text"].startswith("您好，我是热线的小李") for c in telegram.calls_to("sendMessage")))
+    assert all(str(c["chat_id"]) == "42" for c in telegram.calls_to("sendMessage"))
+    assert post("孩子跟奶奶住").status_code == 200
+    store = client.app.state.store  # type: ignore[attr-defined]
+    wait_until(
+        lambda: any(
+            m.text == "孩子跟奶奶住" and m.author == "user"
+            for m in store.last_messages(store.get_ticket(ticket_id).conversation_id, 10)
+        )
+    )
+    client.portal.call(handoff.close, ticket_id, staff, "resolved", None)  # type: ignore[union-attr]
+    wait_until(lambda: any("结束本次对话" in c["text"] for c in telegram.calls_to("sendMessage")))
+    before = len(telegram.calls_to("sendMessage"))
+    assert post("什么是留守儿童").status_code == 200
+    wait_until(
+        lambda: any(c["text"].startswith("答：什么是留守儿童") for c in telegram.calls_to("sendMessage")[before:])
+    )
+
+
+def wechat_post(client: TestClient, content: str, msg_id: int) -> httpx.Response:
+    timestamp, nonce = str(int(time.time())), "1320562132"
+    signature = hashlib.sha1("".join(sorted([WX_TOKEN, timestamp, nonce])).encode()).hexdigest()
+    body = (
+        f"<xml><ToUserName><![CDATA[gh_7f083739789a]]></ToUserName><FromUserName><![CDATA[{OPENID}]]>"
+        f"</FromUserName><CreateTime>{timestamp}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+        f"<Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId></xml>"
+    )
+    return client.post(
+        "/wechat",
+        params={"signature": signature, "timestamp": timestamp, "nonce": nonce, "openid": OPENID},
+        content=body,
+    )
+
+
+def test_wechat_handoff_round_trip(client: TestClient, wechat: FakeWeChatApi) -> None:
+    first = wechat_post(client, "/request_human", 1001)
+    assert first.status_code == 200 and "转给工作人员" in first.text
+    staff, ticket_id = staff_and_ticket(client, "wechat", OPENID)
+    handoff = client.app.state.handoff  # type: ignore[attr-defined]
+    client.portal.call(handoff.staff_reply, ticket_id, staff, "您好，我是热线的小李")  # type: ignore[union-attr]
+    wait_until(lambda: any("您好，我是热线的小李" in m["text"]["content"] for m in wechat.sent))
+    assert wechat.sent[-1]["touser"] == OPENID
+    answer = wechat_post(client, "孩子跟奶奶住", 1002)
+    assert answer.status_code == 200 and "已发送给工作人员" in answer.text
+    client.portal.call(handoff.close, ticket_id, staff, "resolved", None)  # type: ignore[union-attr]
+    wait_until(lambda: any("结束本次对话" in m["text"]["content"] for m in wechat.sent))
+    again = wechat_post(client, "什么是留守儿童", 1003)
+    assert "答：什么是留守儿童" in again.text
