@@ -6,19 +6,9 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
-SUMMARY_SLOTS = (
-    "role",
-    "county",
-    "child_age",
-    "hukou",
-    "father",
-    "mother",
-    "child_disability",
-    "family_low_income",
-    "in_school",
-    "guardianship_harm",
-    "last_doc_id",
-)
+from bot.eligibility.facts import FACT_NAMES
+
+SUMMARY_SLOTS = ("role", "county", *FACT_NAMES, "last_doc_id")
 
 
 def last_exchanges(events: list[dict[str, Any]], limit: int = 6) -> list[dict[str, str]]:

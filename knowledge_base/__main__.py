@@ -55,8 +55,11 @@ def _stats(root: Path, write: bool) -> int:
     text = eval_statistics(load_knowledge_base(root, with_eval=True))
     print(text)
     if write:
-        replace_section(root.parent / "docs" / "knowledge_base.md", "eval-stats",
-                        text + "\n\nCommand: `.venv/bin/python -m knowledge_base stats --write`")
+        replace_section(
+            root.parent / "docs" / "knowledge_base.md",
+            "eval-stats",
+            text + "\n\nCommand: `.venv/bin/python -m knowledge_base stats --write`",
+        )
     return 0
 
 

@@ -16,7 +16,7 @@ Parent sets (``situations`` …) and the facts with their labels are defined in 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -25,7 +25,7 @@ from knowledge_base.schema import DocNo
 
 Verdict = Literal["eligible", "possibly", "not_eligible"]
 PROGRAM_IDS = ("left_behind", "de_facto_unsupported", "orphan", "in_difficulty", "disability_rehab")
-PARENT_VALUES = (
+ParentStatus = Literal[
     "at_home",
     "migrant_worker",
     "deceased",
@@ -42,7 +42,8 @@ PARENT_VALUES = (
     "detained_short",
     "guardianship_revoked",
     "deported",
-)
+]
+PARENT_VALUES: tuple[str, ...] = get_args(ParentStatus)
 OPERATORS = {
     "all",
     "any",

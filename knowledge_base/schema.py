@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
@@ -37,21 +37,6 @@ Topic = Literal[
     "medical",
     "social_assistance",
 ]
-YICHANG_COUNTIES: tuple[str, ...] = (
-    "西陵区",
-    "伍家岗区",
-    "点军区",
-    "猇亭区",
-    "夷陵区",
-    "宜都市",
-    "当阳市",
-    "枝江市",
-    "远安县",
-    "兴山县",
-    "秭归县",
-    "长阳土家族自治县",
-    "五峰土家族自治县",
-)
 County = Literal[
     "西陵区",
     "伍家岗区",
@@ -67,6 +52,7 @@ County = Literal[
     "长阳土家族自治县",
     "五峰土家族自治县",
 ]
+YICHANG_COUNTIES: tuple[str, ...] = get_args(County)
 # The only numbers POLICY_FACTS.md lists as verified national lines (§8). Anything else must stay unverified.
 VERIFIED_NUMBERS: frozenset[str] = frozenset({"110", "120", "12355", "12345", "12338"})
 

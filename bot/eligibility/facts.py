@@ -6,24 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-ParentStatus = Literal[
-    "at_home",
-    "migrant_worker",
-    "deceased",
-    "declared_missing",
-    "whereabouts_unknown",
-    "lost_contact_6m",
-    "lost_contact_short",
-    "severe_disability",
-    "other_disability",
-    "severe_illness",
-    "imprisoned",
-    "drug_rehab",
-    "detained",
-    "detained_short",
-    "guardianship_revoked",
-    "deported",
-]
+from knowledge_base.eligibility import ParentStatus
+
 FACT_NAMES = (
     "child_age",
     "hukou",

@@ -50,3 +50,18 @@ def test_rasa_outage_is_survived_and_recovered_without_restarting_the_gateway(st
     assert stack.procs["gateway"] is gateway and gateway.poll() is None
     body = stack.chat("e2e-foundation-3", "什么是留守儿童")
     assert "国发〔2016〕13号" in [c["doc_no"] for c in citations(body)]
+
+
+def test_index_reloads_on_request_without_a_restart(stack: Stack) -> None:
+    from tests.e2e.conftest import ADMIN_TOKEN
+
+    url = f"{stack.action_url}/admin/reload-index"
+    assert httpx.post(url, timeout=30).status_code == 401
+    assert httpx.post(url, headers={"Authorization": "Bearer wrong-token-0123456789"}, timeout=30).status_code == 401
+    resp = httpx.post(url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=60)
+    assert resp.status_code == 200 and resp.json()["index"]["ready"] is True
+    assert resp.json()["index"]["chunks"] > 300
+    stack.procs["actions"].send_signal(__import__("signal").SIGHUP)  # the other way to reload
+    assert httpx.get(f"{stack.action_url}/ready", timeout=30).status_code == 200
+    body = stack.chat("e2e-after-reload", "什么是事实无人抚养儿童")
+    assert "民发〔2019〕62号" in [c["doc_no"] for c in citations(body)]

@@ -6,34 +6,15 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from channels.launcher import Stack
+from tests.e2e.browser import ANSWER_TIMEOUT, DESKTOP, PHONE, launch_chromium, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-PHONE = {
-    "viewport": {"width": 360, "height": 740},
-    "device_scale_factor": 2,
-    "is_mobile": True,
-    "has_touch": True,
-    "locale": "zh-CN",
-}
-DESKTOP = {"viewport": {"width": 1280, "height": 820}, "locale": "zh-CN"}
-ANSWER_TIMEOUT = 60_000
 PUSH_TIMEOUT = 5_000  # a staff message or a state change reaches the other side within seconds
 STAFF_REPLY = "您好，我是热线工作人员小李。请问孩子现在和谁住在一起？"
 USER_ANSWER = "孩子跟着奶奶住，爸妈都在外地打工。"
@@ -41,19 +22,7 @@ USER_ANSWER = "孩子跟着奶奶住，爸妈都在外地打工。"
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.skip("needs Debian's chromium: apt-get install -y chromium chromium-driver")
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-def shot(page: Page, name: str, *, full_page: bool = False) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / name), full_page=full_page)
+    yield from launch_chromium()
 
 
 def staff_login(page: Page, gateway: str, username: str, password: str) -> None:

@@ -7,48 +7,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 
 from channels.launcher import Stack
+from tests.e2e.browser import ANSWER_TIMEOUT, PHONE, launch_chromium, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-PHONE = {
-    "viewport": {"width": 360, "height": 740},
-    "device_scale_factor": 2,
-    "is_mobile": True,
-    "has_touch": True,
-    "locale": "zh-CN",
-}
-ANSWER_TIMEOUT = 60_000  # ms; the first answer also warms up the retrieval model
 XSS = "<img src=x onerror=alert(1)>"
 NO_SOCKET = "window.WebSocket = undefined;"  # a network that blocks WebSockets: the widget must use REST
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.skip("needs Debian's chromium: apt-get install -y chromium chromium-driver")
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    yield from launch_chromium()
 
 
 @pytest.fixture
@@ -94,11 +69,6 @@ def wait_for_answer(page: Page) -> None:
 
 def font_px(page: Page, selector: str) -> float:
     return float(page.locator(selector).first.evaluate("e => parseFloat(getComputedStyle(e).fontSize)"))
-
-
-def shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / name))
 
 
 def test_cited_answer_quick_reply_elder_mode_history_and_xss(
