@@ -52,7 +52,7 @@ MODEL_HASH  := $(call hash_files,$(MODEL_INPUTS))
 MODEL       := models/tongxin-$(MODEL_HASH).tar.gz
 export TONGXIN_RASA_MODEL := $(MODEL)
 
-.PHONY: help setup build index model run test test-fast lint bench loadtest lock clean distclean
+.PHONY: help setup build index model run test test-fast lint bench nlu-cv loadtest lock clean distclean
 
 help:
 	@echo "make run    - set up everything (only what changed) and start the assistant at http://$(GATEWAY_HOST):$(GATEWAY_PORT)/"
@@ -130,10 +130,19 @@ lint: setup
 	$(PY) -m mypy
 
 bench: build
+	$(RASA) test core --stories bot/tests/test_stories.yml --model $(MODEL) --out .build/rasa-test
+	$(PY) -m bot.evaluation core .build/rasa-test --write
 	$(PY) -m retrieval eval --write
 	$(PY) -m retrieval bench --write
 	$(PY) -m channels.safety.bench --write
 	$(PY) -m channels.bench --write
+
+# NLU 5-fold cross-validation (about half an hour on 2 cores); not part of `make test`.
+nlu-cv: setup
+	@rm -rf .build/nlu-cv
+	$(RASA) test nlu --nlu bot/data --config config.yml --cross-validation --folds 5 --out .build/nlu-cv \
+	    --disable-plotting
+	$(PY) -m bot.evaluation nlu-cv .build/nlu-cv --folds 5 --write
 
 # Bounded load test on loopback (50 users, 2 minutes); not part of `make test`.
 loadtest: build
