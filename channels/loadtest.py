@@ -1,7 +1,8 @@
 """``python -m channels.loadtest [--users 50 --duration 2m --write]``: a bounded load test on loopback.
 
 Starts its own stack on free ports, runs locust headless (tests/load/locustfile.py) with fixed users and
-duration, and reports requests, failures, 5xx, p50/p95 and throughput.
+duration, and reports requests, failures, 5xx, p50/p95 and throughput; then, on the same stack, users who
+never pause, which measures the throughput ceiling of the machine.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -19,43 +21,47 @@ from channels.launcher import ROOT, Stack
 from retrieval.evaluation import BENCHMARKS, replace_section
 
 
-def run(users: int, duration: str, spawn_rate: int) -> dict[str, Any]:
-    workdir = Path(tempfile.mkdtemp(prefix="tongxin-load-"))
-    stack = Stack(workdir)
-    stack.start()
-    try:
-        prefix = workdir / "locust"
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "locust",
-                "-f",
-                str(ROOT / "tests" / "load" / "locustfile.py"),
-                "--headless",
-                "-u",
-                str(users),
-                "-r",
-                str(spawn_rate),
-                "-t",
-                duration,
-                "--host",
-                stack.gateway,
-                "--csv",
-                str(prefix),
-                "--only-summary",
-            ],
-            cwd=ROOT,
-            check=False,
-            capture_output=True,
-            text=True,
-            timeout=3600,
-        )
-        rows = list(csv.DictReader((workdir / "locust_stats.csv").open()))
-        failures = list(csv.DictReader((workdir / "locust_failures.csv").open()))
-    finally:
-        stack.stop_all()
-    out: dict[str, Any] = {"users": users, "duration": duration, "by_kind": []}
+def _read_csv(path: Path, locust_stderr: str) -> list[dict[str, str]]:
+    if not path.is_file():
+        raise RuntimeError(f"locust wrote no {path.name}; its last output:\n{locust_stderr[-2000:]}")
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _locust(
+    stack: Stack, workdir: Path, name: str, users: int, duration: str, spawn_rate: int, think: str
+) -> dict[str, Any]:
+    prefix = workdir / name
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(ROOT / "tests" / "load" / "locustfile.py"),
+            "--headless",
+            "-u",
+            str(users),
+            "-r",
+            str(spawn_rate),
+            "-t",
+            duration,
+            "--host",
+            stack.gateway,
+            "--csv",
+            str(prefix),
+            "--only-summary",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "TONGXIN_LOAD_THINK": think},
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
+    rows = _read_csv(Path(f"{prefix}_stats.csv"), done.stderr)
+    failures = _read_csv(Path(f"{prefix}_failures.csv"), done.stderr)
+    out: dict[str, Any] = {"users": users, "duration": duration, "think": think, "by_kind": []}
     for row in rows:
         entry = {
             "name": row["Name"],
@@ -74,6 +80,20 @@ def run(users: int, duration: str, spawn_rate: int) -> dict[str, Any]:
     ]
     out["server_errors"] = sum(f["occurrences"] for f in out["failure_kinds"] if "status 5" in f["error"])
     return out
+
+
+def run(users: int, duration: str, spawn_rate: int, ceiling_users: int, ceiling_duration: str) -> dict[str, Any]:
+    """The bounded test with families' pauses, then (same stack) the ceiling: users who never pause."""
+    workdir = Path(tempfile.mkdtemp(prefix="tongxin-load-"))
+    stack = Stack(workdir)
+    stack.start()
+    try:
+        report = _locust(stack, workdir, "load", users, duration, spawn_rate, "2,4")
+        if ceiling_users:
+            report["ceiling"] = _locust(stack, workdir, "ceiling", ceiling_users, ceiling_duration, ceiling_users, "0")
+    finally:
+        stack.stop_all()
+    return report
 
 
 def markdown(report: dict[str, Any]) -> str:
@@ -97,6 +117,17 @@ def markdown(report: dict[str, Any]) -> str:
     ]
     for f in report["failure_kinds"]:
         lines.append(f"  - {f['name']}: {f['error']} × {f['occurrences']}")
+    ceiling = report.get("ceiling")
+    if ceiling:
+        top = ceiling["total"]
+        lines += [
+            "",
+            f"Throughput ceiling: {ceiling['users']} users who send their next message as soon as the reply arrives "
+            f"(no pause), for {ceiling['duration']}, same mix and stack: **{top['rps']} messages/s**, "
+            f"p50 {top['p50_ms']:.0f} ms, p95 {top['p95_ms']:.0f} ms, {top['failures']} failures, "
+            f"{ceiling['server_errors']} 5xx. On 2 cores the processes (Rasa, action server with retrieval, gateway) "
+            "share the CPU, so this is the machine's limit, not the gateway's.",
+        ]
     return "\n".join(lines)
 
 
@@ -105,19 +136,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--duration", default="2m")
     parser.add_argument("--spawn-rate", type=int, default=10)
+    parser.add_argument("--ceiling-users", type=int, default=32, help="users without pauses afterwards (0: skip)")
+    parser.add_argument("--ceiling-duration", default="45s")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args(argv)
-    report = run(args.users, args.duration, args.spawn_rate)
+    report = run(args.users, args.duration, args.spawn_rate, args.ceiling_users, args.ceiling_duration)
     print(json.dumps(report, indent=1, ensure_ascii=False) if args.json else markdown(report))
     if args.write:
         replace_section(
             BENCHMARKS,
             "load-test",
             markdown(report) + f"\n\nCommand: `.venv/bin/python -m channels.loadtest "
-            f"--users {args.users} --duration {args.duration} --write`",
+            f"--users {args.users} --duration {args.duration} --ceiling-users {args.ceiling_users} "
+            f"--ceiling-duration {args.ceiling_duration} --write`",
         )
-    return 0 if report["server_errors"] == 0 and report["total"]["failures"] == 0 else 1
+    phases = [report, *([report["ceiling"]] if "ceiling" in report else [])]
+    return 0 if all(p["server_errors"] == 0 and p["total"]["failures"] == 0 for p in phases) else 1
 
 
 if __name__ == "__main__":

@@ -4,12 +4,13 @@ screening, and (rarely) writing a crisis message. A reply must never be a 5xx or
 from __future__ import annotations
 
 import itertools
+import os
 import random
 import uuid
 from pathlib import Path
 
 import yaml
-from locust import HttpUser, between, task
+from locust import HttpUser, between, constant, task
 
 ROOT = Path(__file__).resolve().parents[2]
 QUESTIONS = [
@@ -29,8 +30,12 @@ SCREENING = [
 _counter = itertools.count()
 
 
+# Families pause 2-4 s between messages; the ceiling phase of the load test sets 0 to find the saturation point.
+_THINK = os.environ.get("TONGXIN_LOAD_THINK", "2,4")
+
+
 class Family(HttpUser):
-    wait_time = between(2, 4)
+    wait_time = constant(0) if _THINK == "0" else between(*(float(x) for x in _THINK.split(",")))
 
     def on_start(self) -> None:
         self.sender = f"load-{next(_counter)}-{uuid.uuid4().hex[:6]}"
