@@ -141,7 +141,7 @@ bench: build
 nlu-cv: setup
 	@rm -rf .build/nlu-cv
 	$(RASA) test nlu --nlu bot/data --config config.yml --cross-validation --folds 5 --out .build/nlu-cv \
-	    --disable-plotting
+	    --no-plot
 	$(PY) -m bot.evaluation nlu-cv .build/nlu-cv --folds 5 --write
 
 # Bounded load test on loopback (50 users, 2 minutes); not part of `make test`.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -118,3 +119,30 @@ def from_rasa(messages: list[dict[str, Any]]) -> tuple[list[Reply], HandoffSigna
                 dict(handoff.get("summary") or {}),
             )
     return replies, signal
+
+
+def split_text(text: str, limit: int, cost: Callable[[str], int] = lambda char: 1) -> list[str]:
+    """Pieces whose summed per-character ``cost`` is at most ``limit``, cut after a line break where possible.
+
+    Platforms count their message limits differently (Telegram in UTF-16 code units, WeChat in UTF-8 bytes),
+    hence the cost function. No piece is blank; nothing but the line breaks at the cuts is dropped.
+    """
+    pieces: list[str] = []
+    while sum(map(cost, text)) > limit:
+        cut = _prefix_fitting(text, limit, cost)
+        newline = text.rfind("\n", 0, cut)
+        if newline > 0:
+            cut = newline + 1
+        pieces.append(text[:cut])
+        text = text[cut:]
+    pieces.append(text)
+    return [piece.strip("\n") for piece in pieces if piece.strip()]
+
+
+def _prefix_fitting(text: str, limit: int, cost: Callable[[str], int]) -> int:
+    used = 0
+    for index, char in enumerate(text):
+        used += cost(char)
+        if used > limit:
+            return max(index, 1)  # a single character over the limit still makes progress
+    return len(text)

@@ -38,6 +38,7 @@ from telegram.ext import (
 from channels.base import ChannelAdapter, TurnHandler, choose, citation_label
 from channels.errors import error_body
 from channels.messages import Button, InboundMessage, Reply
+from channels.messages import split_text as split_by_cost
 
 logger = logging.getLogger(__name__)
 
@@ -150,30 +151,8 @@ def reply_text(reply: Reply) -> str:
 
 
 def split_text(text: str, limit: int = MAX_MESSAGE_UNITS) -> list[str]:
-    """Pieces of at most ``limit`` UTF-16 code units, cut at a line break where possible; no blank piece."""
-    pieces: list[str] = []
-    while _utf16_units(text) > limit:
-        cut = _prefix_fitting(text, limit)
-        newline = text.rfind("\n", 0, cut)
-        if newline > 0:
-            cut = newline + 1
-        pieces.append(text[:cut])
-        text = text[cut:]
-    pieces.append(text)
-    return [piece.strip("\n") for piece in pieces if piece.strip()]
-
-
-def _utf16_units(text: str) -> int:
-    return sum(2 if ord(c) > 0xFFFF else 1 for c in text)
-
-
-def _prefix_fitting(text: str, limit: int) -> int:
-    units = 0
-    for index, char in enumerate(text):
-        units += 2 if ord(char) > 0xFFFF else 1
-        if units > limit:
-            return index
-    return len(text)
+    """Pieces of at most ``limit`` UTF-16 code units (the Bot API's measure), cut at a line break where possible."""
+    return split_by_cost(text, limit, cost=lambda char: 2 if ord(char) > 0xFFFF else 1)
 
 
 def _remember(store: OrderedDict[str, V], key: str, value: V) -> None:

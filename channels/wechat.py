@@ -4,6 +4,8 @@ WeChat waits 5 seconds for a passive reply and retries a message it got no answe
 done within ``reply_deadline_s`` is answered passively (one text reply XML); a slower one is answered
 ``success`` at once and its replies follow through the customer-service API. Each message is handled
 once, however often WeChat delivers it. Safe mode (``aes_key``) decrypts messages and encrypts replies.
+A text message holds at most 2048 UTF-8 bytes: a longer answer goes out in pieces, the first passively
+and the rest through the customer-service API.
 """
 
 from __future__ import annotations
@@ -37,13 +39,17 @@ from wechatpy.utils import check_signature
 
 from channels.base import ChannelAdapter, TurnHandler, choose
 from channels.errors import error_body
-from channels.messages import Button, InboundMessage, Reply
+from channels.messages import Button, InboundMessage, Reply, split_text
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_TEXTS = Path(__file__).resolve().parent / "data" / "wechat.zh.yml"
 MAX_BODY_BYTES = 64 * 1024
 SUCCESS = "success"  # WeChat's "received, nothing to say now, do not retry"
+# WeChat drops a longer text reply and shows "该公众号暂时无法提供服务" instead.
+MAX_TEXT_BYTES = 2048
+# The passive reply reaches the user only after our HTTP response; pieces pushed sooner would overtake it.
+OVERFLOW_DELAY_S = 1.0
 _DECLARATION = re.compile(r"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _TOKEN_ERRORS = frozenset({40001, 40014, 42001})  # invalid / expired access_token: refresh once and retry
 _PLACEHOLDERS = frozenset({"changeme", "change-me", "secret", "token", "xxx"})
@@ -295,7 +301,8 @@ class WeChatAdapter(ChannelAdapter):
 
     async def push(self, user_id: str, replies: list[Reply]) -> None:
         for text in self._render(user_id, replies):
-            await self._send_text(user_id, text)
+            for piece in split_text(text, MAX_TEXT_BYTES, cost=_utf8_bytes):
+                await self._send_text(user_id, piece)
 
     # -- inbound ------------------------------------------------------------------------------------
 
@@ -369,7 +376,12 @@ class WeChatAdapter(ChannelAdapter):
             self._seen.add(msg.dedup_key, delivery)
             self._spawn(self._push_unclaimed(msg.openid, delivery, time.monotonic() + deadline))
         texts = await delivery.claim_within(deadline)
-        return PlainTextResponse(SUCCESS) if texts is None else self._passive(msg, texts, nonce)
+        if texts is None:
+            return PlainTextResponse(SUCCESS)
+        passive, overflow = pack(texts)
+        if overflow:
+            self._spawn(self._push_later(msg.openid, overflow, OVERFLOW_DELAY_S))
+        return self._passive(msg, passive, nonce)
 
     async def _respond(self, msg: WeChatMessage) -> list[str]:
         """The texts answering one message (empty: nothing to say)."""
@@ -399,10 +411,10 @@ class WeChatAdapter(ChannelAdapter):
             self._buttons.pop(openid, None)
         return [self.as_text(r) for r in replies]
 
-    def _passive(self, msg: WeChatMessage, texts: list[str], nonce: str) -> Response:
-        if not texts:
+    def _passive(self, msg: WeChatMessage, content: str, nonce: str) -> Response:
+        if not content:
             return PlainTextResponse(SUCCESS)
-        content = "\n\n".join(texts).replace("]]>", "]]]]><![CDATA[>")  # the reply text sits in CDATA
+        content = content.replace("]]>", "]]]]><![CDATA[>")  # the reply text sits in CDATA
         xml = TextReply(source=msg.account, target=msg.openid, content=content).render()
         if self._crypto is not None:
             xml = self._crypto.encrypt_message(xml, nonce)
@@ -413,12 +425,16 @@ class WeChatAdapter(ChannelAdapter):
         if delivery.claimed:
             return
         await asyncio.sleep(max(0.0, not_before - time.monotonic()))  # the first request may still answer it
-        texts = delivery.claim()
+        await self._push_later(openid, delivery.claim() or [], 0.0)
+
+    async def _push_later(self, openid: str, texts: list[str], delay: float) -> None:
+        await asyncio.sleep(delay)
         try:
-            for text in texts or []:
-                await self._send_text(openid, text)
+            for text in texts:
+                for piece in split_text(text, MAX_TEXT_BYTES, cost=_utf8_bytes):
+                    await self._send_text(openid, piece)
         except Exception:  # a background task: log it, nobody else would see it
-            logger.exception("wechat: a slow answer could not be sent")
+            logger.exception("wechat: an answer could not be sent through the customer-service API")
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         task = asyncio.create_task(coro)
@@ -483,6 +499,26 @@ class WeChatAdapter(ChannelAdapter):
         if not isinstance(answer, dict):
             raise WeChatApiError(-1, f"unexpected JSON from {path}")
         return answer
+
+
+def _utf8_bytes(char: str) -> int:
+    return len(char.encode("utf-8"))
+
+
+def pack(texts: list[str], limit: int = MAX_TEXT_BYTES) -> tuple[str, list[str]]:
+    """The passive reply (the replies joined by blank lines, as many whole pieces as fit) and the pieces left.
+
+    A reply longer than ``limit`` bytes is cut at line breaks; the first piece always goes passively.
+    """
+    pieces = [piece for text in texts for piece in split_text(text, limit, cost=_utf8_bytes)]
+    passive = pieces[0] if pieces else ""
+    taken = 1 if pieces else 0
+    for piece in pieces[1:]:
+        joined = f"{passive}\n\n{piece}"
+        if len(joined.encode("utf-8")) > limit:
+            break
+        passive, taken = joined, taken + 1
+    return passive, pieces[taken:]
 
 
 def _errcode(answer: dict[str, Any], default: int = -1) -> int:

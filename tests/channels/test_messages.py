@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from channels.messages import from_rasa
+from channels.messages import from_rasa, split_text
 
 
 def test_custom_citations_attach_to_the_preceding_text() -> None:
@@ -39,3 +39,17 @@ def test_empty_and_malformed_messages_are_skipped() -> None:
         ]
     )
     assert replies == [] and signal is None
+
+
+def test_split_text_cuts_after_line_breaks_within_the_cost_limit() -> None:
+    utf8 = lambda char: len(char.encode("utf-8"))  # noqa: E731
+    text = "第一行政策\n第二行政策\n第三行"
+    pieces = split_text(text, 33, cost=utf8)  # 11 characters of 3 bytes
+    assert pieces == ["第一行政策\n第二行政策", "第三行"]
+    assert all(len(p.encode("utf-8")) <= 33 for p in pieces)
+
+
+def test_split_text_without_line_breaks_cuts_hard_and_loses_nothing() -> None:
+    text = "孩" * 10
+    assert split_text(text, 4) == ["孩孩孩孩", "孩孩孩孩", "孩孩"]
+    assert split_text("", 4) == [] and split_text("短", 4) == ["短"]

@@ -15,8 +15,9 @@ from fastapi import FastAPI
 from pydantic import SecretStr, ValidationError
 from wechatpy.crypto import WeChatCrypto
 
+from channels import wechat
 from channels.messages import BotTurn, Button, CitationOut, InboundMessage, Reply
-from channels.wechat import WeChatAdapter, WeChatApiError, WeChatMessage, WeChatSettings, WeChatTexts, parse
+from channels.wechat import WeChatAdapter, WeChatApiError, WeChatMessage, WeChatSettings, WeChatTexts, pack, parse
 from tests.channels.fake_wechat import FakeWeChatApi
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "wechat"
@@ -378,6 +379,29 @@ async def test_slow_turn_answers_success_then_sends_through_customer_service(
     assert len(wechat_api.token_calls) == 1
     assert wechat_api.token_calls[0].query == {"grant_type": "client_credential", "appid": APP_ID, "secret": APP_SECRET}
     assert "第一段回答".encode() in wechat_api.calls[1].body  # UTF-8, not \\u escapes WeChat would show
+
+
+def test_pack_fills_the_passive_reply_and_leaves_the_rest_whole() -> None:
+    assert pack(["答复一", "答复二"]) == ("答复一\n\n答复二", [])
+    long_answer = "\n".join(f"第{i}条：" + "政策内容" * 40 for i in range(12))  # about 5,900 bytes
+    passive, rest = pack([long_answer, "还想了解什么？"])
+    assert len(passive.encode("utf-8")) <= wechat.MAX_TEXT_BYTES and rest
+    assert all(len(piece.encode("utf-8")) <= wechat.MAX_TEXT_BYTES for piece in rest)
+    assert "\n".join([passive, *rest]).replace("\n\n", "\n") == long_answer + "\n还想了解什么？"
+
+
+async def test_a_long_answer_is_split_between_the_passive_reply_and_customer_service(
+    make: Make, wechat_api: FakeWeChatApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(wechat, "OVERFLOW_DELAY_S", 0.0)
+    long_answer = "\n".join(f"第{i}条：" + "事实无人抚养儿童" * 20 for i in range(10))
+    _, client = await make(FakeTurns(Reply(text=long_answer)))
+    content = reply_of(await client.post("/wechat", params=signed(), content=fixture("text.xml")))["Content"]
+    assert len(content.encode("utf-8")) <= wechat.MAX_TEXT_BYTES
+    sent = await wechat_api.wait_for_sent(2)
+    pushed = [m["text"]["content"] for m in sent]
+    assert all(len(p.encode("utf-8")) <= wechat.MAX_TEXT_BYTES for p in pushed)
+    assert "\n".join([content, *pushed]) == long_answer
 
 
 async def test_duplicate_msgid_is_handled_once(make: Make) -> None:
