@@ -107,7 +107,6 @@ class ConversationService:
         if not conversation.notice_shown:
             # After the answer, so the first thing a user (or a client reading replies[0]) sees is the answer.
             replies.append(self._system("privacy_notice"))
-            await asyncio.to_thread(self.store.update_conversation, conversation.id, notice_shown=True)
         return await self._finish(conversation, BotTurn(replies, turn.handoff, turn.signal))
 
     async def _turn(self, conversation: ConversationRecord, text: str, message: InboundMessage) -> BotTurn:
@@ -238,17 +237,12 @@ class ConversationService:
         return BotTurn(replies or [self._system("staff_ack")])
 
     async def _finish(self, conversation: ConversationRecord, turn: BotTurn) -> BotTurn:
-        if not await asyncio.to_thread(self.store.get_conversation, conversation.id):
-            return turn  # deleted in this turn: nothing more is kept
-        for reply in turn.replies:
-            await asyncio.to_thread(
-                self.store.add_message, conversation.id, reply.author, reply.text, reply_payload(reply)
-            )
         with_buttons = [r for r in turn.replies if r.buttons]
         await asyncio.to_thread(
-            self.store.update_conversation,
+            self.store.finish_turn,
             conversation.id,
-            last_buttons=[b.model_dump() for b in with_buttons[-1].buttons] if with_buttons else [],
-        )
+            [(reply.author, reply.text, reply_payload(reply)) for reply in turn.replies],
+            [b.model_dump() for b in with_buttons[-1].buttons] if with_buttons else [],
+        )  # False: deleted in this turn, and nothing more is kept; stored or not, the notice has been shown
         logger.debug("turn in %s: %s", conversation.id, mask_pii(" | ".join(r.text for r in turn.replies))[:200])
         return turn

@@ -36,6 +36,22 @@ def test_messages_in_order_with_payload_and_client_id(store: Store) -> None:
     assert store.message_by_client_id(conv.id, "c1") == first
 
 
+def test_finish_turn_stores_replies_buttons_and_notice_together(store: Store) -> None:
+    conv = store.conversation("web", "u-finish")
+    buttons = [{"title": "转人工", "payload": "/request_human"}]
+    assert store.finish_turn(conv.id, [("bot", "答案", {"citations": []}), ("system", "须知", {})], buttons)
+    assert [(m.author, m.text) for m in store.messages(conv.id)] == [("bot", "答案"), ("system", "须知")]
+    after = store.get_conversation(conv.id)
+    assert after is not None and after.last_buttons == buttons and after.notice_shown
+
+
+def test_finish_turn_after_deletion_stores_nothing(store: Store) -> None:
+    conv = store.conversation("web", "u-deleted")
+    store.delete_conversation(conv.id)
+    assert store.finish_turn(conv.id, [("bot", "答案", {})], []) is False
+    assert store.messages(conv.id) == []
+
+
 def test_ticket_queue_orders_by_priority_then_waiting_time(store: Store) -> None:
     ids = {}
     for name, priority in (("a", "normal"), ("b", "high"), ("c", "urgent"), ("d", "normal")):
