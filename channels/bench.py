@@ -143,7 +143,9 @@ def main(argv: list[str] | None = None) -> int:
         replace_section(
             BENCHMARKS,
             "channels-bench",
-            markdown(report) + f"\n\nCommand: `.venv/bin/python -m channels.bench --levels {args.levels} "
+            "## Gateway overhead\n\n"
+            + markdown(report)
+            + f"\n\nCommand: `.venv/bin/python -m channels.bench --levels {args.levels} "
             f"--per-user {args.per_user} --write`",
         )
     return 0

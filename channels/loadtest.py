@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         replace_section(
             BENCHMARKS,
             "load-test",
-            markdown(report) + f"\n\nCommand: `.venv/bin/python -m channels.loadtest "
+            "## Load test\n\n" + markdown(report) + f"\n\nCommand: `.venv/bin/python -m channels.loadtest "
             f"--users {args.users} --duration {args.duration} --ceiling-users {args.ceiling_users} "
             f"--ceiling-duration {args.ceiling_duration} --write`",
         )

@@ -171,7 +171,9 @@ def run_bench(settings: RetrievalSettings, args: argparse.Namespace) -> int:
         replace_section(
             BENCHMARKS,
             "retrieval-bench",
-            markdown(report) + f"\n\nCommand: `.venv/bin/python -m retrieval bench --sizes {args.sizes} "
+            "## Retrieval speed and memory\n\n"
+            + markdown(report)
+            + f"\n\nCommand: `.venv/bin/python -m retrieval bench --sizes {args.sizes} "
             f"--queries {args.queries} --write`",
         )
     return 0

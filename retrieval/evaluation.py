@@ -208,7 +208,9 @@ def run_eval(settings: RetrievalSettings, retriever: Retriever, args: argparse.N
         replace_section(
             BENCHMARKS,
             "retrieval-eval",
-            eval_markdown(report) + "\n\nCommand: `.venv/bin/python -m retrieval eval --write`",
+            "## Retrieval quality\n\n"
+            + eval_markdown(report)
+            + "\n\nCommand: `.venv/bin/python -m retrieval eval --write`",
         )
     return 0
 
