@@ -41,7 +41,7 @@ APP_INPUTS   := requirements/app.lock pyproject.toml
 RASA_INPUTS  := requirements/rasa.lock
 INDEX_INPUTS := $(wildcard knowledge_base/policies/*.md) knowledge_base/lexicon/jieba/userdict.txt \
                 $(wildcard retrieval/data/*) retrieval/chunking.py retrieval/corpus.py retrieval/normalize.py \
-                retrieval/store.py retrieval/sparse.py retrieval/tokenizer.py knowledge_base/schema.py
+                retrieval/store.py retrieval/sparse.py retrieval/tokenizer.py retrieval/dense.py knowledge_base/schema.py
 MODEL_INPUTS := config.yml $(wildcard bot/domain/*.yml) $(shell find bot/data -type f 2>/dev/null) \
                 $(wildcard knowledge_base/lexicon/jieba/*)
 

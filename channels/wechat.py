@@ -300,9 +300,7 @@ class WeChatAdapter(ChannelAdapter):
         return router
 
     async def push(self, user_id: str, replies: list[Reply]) -> None:
-        for text in self._render(user_id, replies):
-            for piece in split_text(text, MAX_TEXT_BYTES, cost=_utf8_bytes):
-                await self._send_text(user_id, piece)
+        await self._send_all(user_id, pieces(self._render(user_id, replies)))
 
     # -- inbound ------------------------------------------------------------------------------------
 
@@ -425,14 +423,12 @@ class WeChatAdapter(ChannelAdapter):
         if delivery.claimed:
             return
         await asyncio.sleep(max(0.0, not_before - time.monotonic()))  # the first request may still answer it
-        await self._push_later(openid, delivery.claim() or [], 0.0)
+        await self._push_later(openid, pieces(delivery.claim() or []), 0.0)
 
     async def _push_later(self, openid: str, texts: list[str], delay: float) -> None:
         await asyncio.sleep(delay)
         try:
-            for text in texts:
-                for piece in split_text(text, MAX_TEXT_BYTES, cost=_utf8_bytes):
-                    await self._send_text(openid, piece)
+            await self._send_all(openid, texts)
         except Exception:  # a background task: log it, nobody else would see it
             logger.exception("wechat: an answer could not be sent through the customer-service API")
 
@@ -443,6 +439,10 @@ class WeChatAdapter(ChannelAdapter):
         return task
 
     # -- outbound: the customer-service API ----------------------------------------------------------
+
+    async def _send_all(self, openid: str, texts: list[str]) -> None:
+        for text in texts:
+            await self._send_text(openid, text)
 
     async def _send_text(self, openid: str, content: str) -> None:
         body = json.dumps(
@@ -505,20 +505,25 @@ def _utf8_bytes(char: str) -> int:
     return len(char.encode("utf-8"))
 
 
+def pieces(texts: list[str], limit: int = MAX_TEXT_BYTES) -> list[str]:
+    """The texts, each longer than ``limit`` bytes cut at line breaks, as messages WeChat accepts."""
+    return [piece for text in texts for piece in split_text(text, limit, cost=_utf8_bytes)]
+
+
 def pack(texts: list[str], limit: int = MAX_TEXT_BYTES) -> tuple[str, list[str]]:
     """The passive reply (the replies joined by blank lines, as many whole pieces as fit) and the pieces left.
 
-    A reply longer than ``limit`` bytes is cut at line breaks; the first piece always goes passively.
+    The first piece always goes passively.
     """
-    pieces = [piece for text in texts for piece in split_text(text, limit, cost=_utf8_bytes)]
-    passive = pieces[0] if pieces else ""
-    taken = 1 if pieces else 0
-    for piece in pieces[1:]:
+    cut = pieces(texts, limit)
+    passive = cut[0] if cut else ""
+    taken = 1 if cut else 0
+    for piece in cut[1:]:
         joined = f"{passive}\n\n{piece}"
         if len(joined.encode("utf-8")) > limit:
             break
         passive, taken = joined, taken + 1
-    return passive, pieces[taken:]
+    return passive, cut[taken:]
 
 
 def _errcode(answer: dict[str, Any], default: int = -1) -> int:
