@@ -43,6 +43,7 @@ _AGE_MONTHS = re.compile(_NUM + r"\s*个月(?:大|的宝宝|的孩子)")
 _AGE_ALONE = re.compile(r"^(?:孩子|娃|伢)?(?:今年)?" + _NUM + r"(?:了|岁了)?$")
 _DURATION = re.compile(r"(?:快|近|差不多|将近|有)?" + _NUM + r"\s*(?:个)?\s*(年|月)(?:多)?")
 _CLAUSE = re.compile(r"[，,。.;；!！?？\n]+")
+_ANSWER_CLAUSE = re.compile(r"[，,。.;；!！?？\n\s]+")
 YES_NO_FACTS = {"family_low_income": "low_income", "in_school": "in_school", "guardianship_harm": "harm"}
 
 
@@ -206,6 +207,13 @@ class FactExtractor:
     def _said(self, t: str, answer: str) -> bool:
         return any(w in t for w in self.lex.words("answers", answer))
 
+    def _replied(self, t: str, answer: str) -> bool:
+        """A bare yes or no opens or closes a clause of the reply ("没有", "是的 我们家是", "我们家没有").
+        Inside a clause the same characters belong to other words: 无 in 无人抚养, 是 in 什么是."""
+        words = tuple(self.lex.words("answers", answer))
+        clauses = (c.strip("嗯哦呃啊额噢呀吧啦的") for c in _ANSWER_CLAUSE.split(t))
+        return any(c.startswith(words) or c.endswith(words) for c in clauses if c)
+
     def _answer(self, t: str, requested: str, facts: dict[str, Any]) -> None:
         if self._said(t, "unknown"):
             facts[requested] = UNKNOWN
@@ -213,9 +221,9 @@ class FactExtractor:
         if requested == "child_disability":
             self._topic(t, requested, facts)
             if requested not in facts:
-                if self._said(t, "no"):
+                if self._replied(t, "no"):
                     facts[requested] = "none"
-                elif self._said(t, "yes"):
+                elif self._replied(t, "yes"):
                     facts[requested] = "certified"
             return
         topic = YES_NO_FACTS[requested]
@@ -224,9 +232,9 @@ class FactExtractor:
             facts[requested] = False
         elif any(w in t for w in self.lex.words(topic, "yes")):
             facts[requested] = True
-        elif self._said(t, "no"):
+        elif self._replied(t, "no"):
             facts[requested] = False
-        elif self._said(t, "yes"):
+        elif self._replied(t, "yes"):
             facts[requested] = True
 
     def _topic(self, t: str, fact: str, facts: dict[str, Any]) -> None:
