@@ -72,7 +72,10 @@ class ValidateEligibilityForm(Action):
             events.append(SlotSet("child_age", None))
         if not found and not events and requested is not None:
             if intent in NOT_ANSWERS:
-                return []  # not an answer: let the rules answer it; the form resumes afterwards
+                # Not an answer: the form rejects (a requested_slot alone fills nothing) and the rules answer.
+                # Rasa runs this again when the form resumes; keeping requested_slot asks the same question
+                # again, where Rasa alone would ask the first empty slot in the domain's order.
+                return [SlotSet(REQUESTED, requested)]
             dispatcher.utter_message(response="utter_not_understood_answer")
             events.append(SlotSet(requested, None))
         county = services.extractor.county(text)

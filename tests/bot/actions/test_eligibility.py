@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.eligibility import (
@@ -71,7 +72,8 @@ async def test_a_policy_question_is_not_an_answer(use_services: Any, kb: Knowled
         ),
         {},
     )
-    assert events == [] and dispatcher.messages == []  # the form rejects; the rules answer, then it resumes
+    # The form rejects (nothing filled); the rules answer; then it resumes with the same question.
+    assert events == [SlotSet("requested_slot", "father")] and dispatcher.messages == []
 
 
 async def test_unclear_answer_is_asked_again(use_services: Any, kb: KnowledgeBase) -> None:
