@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from channels.delivery import conversation_topic
 from channels.deps import ConversationsDep, StoreDep
 from channels.messages import ChatResponse, InboundMessage
+from channels.store.records import MAX_ROW_ID
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
@@ -77,7 +78,7 @@ class HistoryResponse(BaseModel):
 async def history(
     store: StoreDep,
     sender_id: Annotated[str, Query(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:@-]+$")],
-    since: Annotated[int, Query(ge=0)] = 0,
+    since: Annotated[int, Query(ge=0, le=MAX_ROW_ID)] = 0,
 ) -> HistoryResponse:
     conversation = await asyncio.to_thread(store.find_conversation, "web", sender_id)
     if conversation is None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Header, Request
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field, StringConstraints
@@ -20,7 +21,7 @@ from channels.errors import ApiError, error_body
 from channels.handoff import CONSOLE
 from channels.ratelimit import RateLimiter
 from channels.safety.privacy import mask_phone, mask_pii
-from channels.store.records import StaffRecord, TicketRecord
+from channels.store.records import MAX_ROW_ID, StaffRecord, TicketRecord
 from channels.store.store import Store, TicketStateError
 
 router = APIRouter(prefix="/console")
@@ -90,6 +91,7 @@ PageStaff = Annotated[StaffRecord, Depends(page_staff)]
 ApiStaff = Annotated[StaffRecord, Depends(api_staff)]
 WriteStaff = Annotated[StaffRecord, Depends(csrf_staff)]
 Supervisor = Annotated[StaffRecord, Depends(supervisor)]
+RowId = Annotated[int, PathParam(ge=1, le=MAX_ROW_ID)]
 
 
 # --- login ------------------------------------------------------------------------------
@@ -321,7 +323,7 @@ async def reassign(request: Request, ticket_id: str, body: ReassignBody, staff: 
 
 
 @router.post("/api/conversations/{conversation_id}/pickup")
-async def pickup(request: Request, conversation_id: int, staff: WriteStaff) -> dict[str, Any]:
+async def pickup(request: Request, conversation_id: RowId, staff: WriteStaff) -> dict[str, Any]:
     """Staff pick up a conversation the bot is having (no ticket yet): a ticket is opened and taken."""
     store = _store(request)
     conversation = await asyncio.to_thread(store.get_conversation, conversation_id)
@@ -359,7 +361,7 @@ async def save_canned(request: Request, body: CannedBody, staff: Supervisor) -> 
 
 
 @router.post("/api/canned/{canned_id}/delete")
-async def delete_canned(request: Request, canned_id: int, staff: Supervisor) -> dict[str, Any]:
+async def delete_canned(request: Request, canned_id: RowId, staff: Supervisor) -> dict[str, Any]:
     await asyncio.to_thread(_store(request).delete_canned_reply, canned_id)
     await asyncio.to_thread(_store(request).audit, staff.id, "canned_delete", "canned", str(canned_id))
     return {"ok": True}

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2}
+# Row ids are 64-bit integers in SQLite and PostgreSQL: a larger id in a URL is a 422, not a driver error.
+MAX_ROW_ID = 2**63 - 1
 
 
 @dataclass(frozen=True)
