@@ -43,16 +43,19 @@ INDEX_INPUTS := $(wildcard knowledge_base/policies/*.md) knowledge_base/lexicon/
                 $(wildcard retrieval/data/*) retrieval/chunking.py retrieval/corpus.py retrieval/normalize.py \
                 retrieval/store.py retrieval/sparse.py retrieval/tokenizer.py retrieval/dense.py knowledge_base/schema.py
 MODEL_INPUTS := config.yml $(wildcard bot/domain/*.yml) $(shell find bot/data -type f 2>/dev/null) \
-                $(wildcard knowledge_base/lexicon/jieba/*)
+                $(wildcard knowledge_base/lexicon/jieba/*) $(wildcard bot/nlu/*.py)
 
 APP_STAMP   := $(STAMPS)/app-$(call hash_files,$(APP_INPUTS))
 RASA_STAMP  := $(STAMPS)/rasa-$(call hash_files,$(RASA_INPUTS))
 INDEX_STAMP := $(STAMPS)/index-$(call hash_files,$(INDEX_INPUTS))
 MODEL_HASH  := $(call hash_files,$(MODEL_INPUTS))
 MODEL       := models/tongxin-$(MODEL_HASH).tar.gz
+# m3e-small as numpy for the NLU featurizer (the Rasa environment has no PyTorch to read it).
+ENCODER     := $(STAMPS)/encoder/m3e-small
+ENCODER_STAMP := $(STAMPS)/encoder-$(call hash_files,$(APP_INPUTS) bot/nlu/export.py)
 export TONGXIN_RASA_MODEL := $(MODEL)
 
-.PHONY: help setup build index model run test test-fast lint bench nlu-cv loadtest lock clean distclean
+.PHONY: help setup build index encoder model run test test-fast lint bench nlu-cv loadtest lock clean distclean
 
 help:
 	@echo "make run    - set up everything (only what changed) and start the assistant at http://$(GATEWAY_HOST):$(GATEWAY_PORT)/"
@@ -94,7 +97,15 @@ $(INDEX_STAMP): $(APP_STAMP)
 index: $(INDEX_STAMP)
 	@test -e var/index/current || { rm -f $(INDEX_STAMP); $(MAKE) index; }
 
-$(MODEL): $(RASA_STAMP)
+$(ENCODER_STAMP): $(APP_STAMP)
+	@echo "==> NLU encoder $(ENCODER)"
+	$(PY) -m bot.nlu.export --out $(ENCODER)
+	@rm -f $(STAMPS)/encoder-*; touch $@
+
+encoder: $(ENCODER_STAMP)
+	@test -e $(ENCODER)/weights.npz || { rm -f $(ENCODER_STAMP); $(MAKE) encoder; }
+
+$(MODEL): $(RASA_STAMP) | encoder
 	@echo "==> Rasa model $(MODEL)"
 	@mkdir -p models
 	$(RASA) train --config config.yml --domain bot/domain --data bot/data \
@@ -138,7 +149,7 @@ bench: build
 	$(PY) -m channels.bench --write
 
 # NLU 5-fold cross-validation (about half an hour on 2 cores); not part of `make test`.
-nlu-cv: setup
+nlu-cv: setup encoder
 	@rm -rf .build/nlu-cv
 	$(RASA) test nlu --nlu bot/data --config config.yml --cross-validation --folds 5 --out .build/nlu-cv \
 	    --no-plot

@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from retrieval.evaluation import BENCHMARKS, replace_section
 
 NLU_MARKER = "nlu-cv"
@@ -128,13 +130,28 @@ def summarise_core(folder: Path) -> CoreSummary:
     )
 
 
-def nlu_markdown(intents: ClassificationSummary, entities: dict[str, ClassificationSummary], folds: int) -> str:
+def pipeline_names(config: Path) -> list[str]:
+    """The NLU components of a Rasa config, by their short names, in order."""
+    raw = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+    return [str(step.get("name", "?")).rsplit(".", 1)[-1] for step in raw.get("pipeline") or []]
+
+
+def nlu_markdown(
+    intents: ClassificationSummary,
+    entities: dict[str, ClassificationSummary],
+    folds: int,
+    pipeline: list[str] | None = None,
+) -> str:
     lines = [
         f"## NLU cross-validation ({folds} folds)",
         "",
         f"Intents and entities of `bot/data/` predicted by models trained on the other {folds - 1} folds "
         "(`config.yml` pipeline; the test folds' predictions pooled).",
         "",
+    ]
+    if pipeline:
+        lines += [f"Pipeline: {' → '.join(pipeline)}.", ""]
+    lines += [
         "| metric | value |",
         "| --- | --- |",
         f"| intent macro-F1 | **{intents.macro_f1:.3f}** |",
@@ -192,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     p_nlu = sub.add_parser("nlu-cv", help="summarise a `rasa test nlu --cross-validation --out DIR` run")
     p_nlu.add_argument("folder", type=Path)
     p_nlu.add_argument("--folds", type=int, default=5)
+    p_nlu.add_argument("--config", type=Path, default=Path("config.yml"), help="the Rasa config that was tested")
     p_core = sub.add_parser("core", help="summarise a `rasa test core --out DIR` run")
     p_core.add_argument("folder", type=Path)
     for p in (p_nlu, p_core):
@@ -206,7 +224,8 @@ def main(argv: list[str] | None = None) -> int:
                 "intents": asdict(intents),
                 "entities": {k: asdict(v) for k, v in entities.items()},
             }
-            markdown, marker = nlu_markdown(intents, entities, args.folds), NLU_MARKER
+            pipeline = pipeline_names(args.config) if args.config.is_file() else None
+            markdown, marker = nlu_markdown(intents, entities, args.folds, pipeline), NLU_MARKER
         else:
             core = summarise_core(args.folder)
             payload = asdict(core)

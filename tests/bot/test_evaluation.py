@@ -46,11 +46,14 @@ def test_nlu_cv_writes_marked_section(tmp_path: Path, monkeypatch: pytest.Monkey
     docs = tmp_path / "benchmarks.md"
     docs.write_text("# Benchmarks\n\n<!-- nlu-cv:start -->\nSTALE\n<!-- nlu-cv:end -->\n\ntail\n", encoding="utf-8")
     monkeypatch.setattr(evaluation, "BENCHMARKS", docs)
-    assert evaluation.main(["nlu-cv", str(tmp_path), "--folds", "5", "--write"]) == 0
+    config = tmp_path / "config.yml"
+    config.write_text("pipeline:\n  - name: JiebaTokenizer\n  - name: bot.nlu.classifier.LinearIntentClassifier\n")
+    assert evaluation.main(["nlu-cv", str(tmp_path), "--folds", "5", "--config", str(config), "--write"]) == 0
     text = docs.read_text(encoding="utf-8")
     assert "STALE" not in text and text.endswith("tail\n")
     assert "| intent macro-F1 | **0.918** |" in text
     assert "| entity macro-F1 (DIETClassifier) | 0.667 |" in text
+    assert "Pipeline: JiebaTokenizer → LinearIntentClassifier." in text
 
 
 def test_core_summary_counts_failed_conversations(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
