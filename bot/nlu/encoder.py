@@ -122,14 +122,18 @@ class SentenceEncoder:
         self.tokenizer = WordPieceTokenizer(vocab)
         self._w = weights
 
-    @classmethod
-    def load(cls, directory: str | Path) -> SentenceEncoder:
-        directory = Path(directory)
+    @staticmethod
+    def check_files(directory: Path) -> None:
         missing = [f for f in (WEIGHTS_FILE, VOCAB_FILE, CONFIG_FILE) if not (directory / f).is_file()]
         if missing:
             raise FileNotFoundError(
                 f"encoder files {missing} not in {directory} (make build exports them: python -m bot.nlu.export)"
             )
+
+    @classmethod
+    def load(cls, directory: str | Path) -> SentenceEncoder:
+        directory = Path(directory)
+        cls.check_files(directory)
         with np.load(directory / WEIGHTS_FILE, allow_pickle=False) as archive:
             weights = {name: archive[name].astype(np.float32) for name in archive.files}
         # Linear layers multiply from the right: keep them transposed and contiguous for BLAS.

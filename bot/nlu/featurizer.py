@@ -75,7 +75,7 @@ class EncoderFeaturizer(DenseFeaturizer, GraphComponent):  # type: ignore[misc]
         if not self._config[MODEL_DIR]:
             raise InvalidConfigException(f"{type(self).__name__} needs '{MODEL_DIR}' (see bot/nlu/featurizer.py)")
         source = Path(self._config[MODEL_DIR])
-        SentenceEncoder.load(source)  # fail here, with the fix in the message, not at serving time
+        SentenceEncoder.check_files(source)  # fail here, with the fix in the message, not at serving time
         with self._model_storage.write_to(self._resource) as target:
             for name in (WEIGHTS_FILE, VOCAB_FILE, CONFIG_FILE):
                 shutil.copyfile(source / name, Path(target) / name)
