@@ -40,7 +40,7 @@ hash_files = $(shell cat $(sort $(1)) /dev/null | sha256sum | cut -c1-16)
 APP_INPUTS   := requirements/app.lock pyproject.toml
 RASA_INPUTS  := requirements/rasa.lock
 INDEX_INPUTS := $(wildcard knowledge_base/policies/*.md) knowledge_base/lexicon/jieba/userdict.txt \
-                $(wildcard retrieval/data/*) retrieval/chunking.py retrieval/corpus.py retrieval/normalize.py \
+                $(wildcard retrieval/data/*) retrieval/chunking.py retrieval/corpus.py $(wildcard textnorm/*.py textnorm/data/*) \
                 retrieval/store.py retrieval/sparse.py retrieval/tokenizer.py retrieval/dense.py knowledge_base/schema.py
 MODEL_INPUTS := config.yml $(wildcard bot/domain/*.yml) $(shell find bot/data -type f 2>/dev/null) \
                 $(wildcard knowledge_base/lexicon/jieba/*) $(wildcard bot/nlu/*.py)

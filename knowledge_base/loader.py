@@ -125,7 +125,7 @@ def _cross_check(kb: KnowledgeBase, problems: list[str]) -> None:
 
 
 def _check_eval(kb: KnowledgeBase, problems: list[str]) -> None:
-    from retrieval.normalize import normalize  # the same normalisation retrieval applies
+    from textnorm import normalize  # the same normalisation retrieval applies
 
     assert kb.eval_set is not None
     where = kb.root / "eval" / "questions.yml"

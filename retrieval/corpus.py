@@ -10,7 +10,7 @@ from knowledge_base.loader import KnowledgeBase
 from knowledge_base.schema import PolicyDocument
 from retrieval.chunking import Chunk, chunk_document, variant_chunks
 from retrieval.citations import DocInfo
-from retrieval.normalize import clean_display
+from textnorm import clean_display
 
 
 @dataclass(frozen=True)

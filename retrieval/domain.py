@@ -22,7 +22,7 @@ DATA = Path(__file__).resolve().parent / "data"
 
 def load_training(data: Path = DATA) -> tuple[tuple[bool, str], ...]:
     """``(in_domain, normalised question)`` pairs from the two training files."""
-    from retrieval.normalize import normalize  # embedded exactly as queries are
+    from textnorm import normalize  # embedded exactly as queries are
 
     pairs = []
     for label, name in ((True, "in_domain_train.yml"), (False, "off_topic_train.yml")):

@@ -15,7 +15,7 @@ from retrieval.chunking import Chunk
 from retrieval.citations import Citation, DocInfo, cite
 from retrieval.embedder import Embedder
 from retrieval.fusion import dedupe, reciprocal_rank_fusion
-from retrieval.normalize import normalize
+from textnorm import normalize
 from retrieval.references import referenced_documents
 from retrieval.store import LoadedIndex, load_index
 from retrieval.synonyms import Synonyms

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from retrieval.normalize import normalize
+from textnorm import normalize
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 # Shared with Rasa's JiebaTokenizer (config.yml), so the NLU and retrieval split words the same way.

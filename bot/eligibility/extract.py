@@ -19,7 +19,7 @@ import yaml
 
 from bot.eligibility.facts import UNKNOWN
 from knowledge_base import KB_ROOT
-from retrieval.normalize import normalize
+from textnorm import normalize
 
 LEXICON = KB_ROOT / "lexicon" / "facts.yml"
 _ZH = {

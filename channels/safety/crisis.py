@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from retrieval.normalize import to_simplified
+from textnorm import to_simplified
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "crisis.zh.yml"
 # Everything that is not a letter or a digit: spaces, punctuation, emoji, symbols, zero-width joiners, "_".

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 
-from retrieval.normalize import clean_display, normalize, strip_scrape_noise
+from textnorm import clean_display, normalize, strip_scrape_noise
 from tests.conftest import ROOT
 
 SEED = ROOT.parent / "shared" / "seed" / "yichang_minors_protection_article.txt"

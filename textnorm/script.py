@@ -1,4 +1,4 @@
-"""Text normalisation applied identically to documents and queries.
+"""Script and width folding applied identically to documents and queries.
 
 NFKC folds full-width Latin letters, digits and punctuation; scraped Chinese web text often carries
 ruby pinyin in brackets after a character (``關(guān)``), which is removed; traditional characters
