@@ -1,4 +1,4 @@
-"""``python -m bot.evaluation``: turn Rasa's own test reports into the sections of docs/benchmarks.md.
+"""Turn Rasa's own test reports into the sections of docs/benchmarks.md.
 
 Rasa writes its reports as JSON (``rasa test nlu --cross-validation --out DIR`` → ``intent_report.json``
 and ``<Extractor>_report.json``; ``rasa test core --out DIR`` → ``story_report.json``). This module only
@@ -10,16 +10,12 @@ reads them, so it runs in the application environment and never retrains anythin
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
-
-from retrieval.evaluation import BENCHMARKS, replace_section
 
 NLU_MARKER = "nlu-cv"
 CORE_MARKER = "rasa-test"
@@ -201,43 +197,3 @@ def core_markdown(summary: CoreSummary) -> str:
         lines.append(f"| action accuracy | {summary.action_accuracy:.3f} |")
     lines += ["", "```", "make test   # or: .venv-rasa/bin/rasa test core --stories bot/tests/test_stories.yml", "```"]
     return "\n".join(lines)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.evaluation", description=__doc__.split("\n\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    p_nlu = sub.add_parser("nlu-cv", help="summarise a `rasa test nlu --cross-validation --out DIR` run")
-    p_nlu.add_argument("folder", type=Path)
-    p_nlu.add_argument("--folds", type=int, default=5)
-    p_nlu.add_argument("--config", type=Path, default=Path("config.yml"), help="the Rasa config that was tested")
-    p_core = sub.add_parser("core", help="summarise a `rasa test core --out DIR` run")
-    p_core.add_argument("folder", type=Path)
-    for p in (p_nlu, p_core):
-        p.add_argument("--json", action="store_true", help="print the summary as JSON")
-        p.add_argument("--write", action="store_true", help="update the section in docs/benchmarks.md")
-    args = parser.parse_args(argv)
-    try:
-        if args.command == "nlu-cv":
-            intents = summarise_classification(_read_json(args.folder / "intent_report.json"))
-            entities = entity_reports(args.folder)
-            payload: dict[str, Any] = {
-                "intents": asdict(intents),
-                "entities": {k: asdict(v) for k, v in entities.items()},
-            }
-            pipeline = pipeline_names(args.config) if args.config.is_file() else None
-            markdown, marker = nlu_markdown(intents, entities, args.folds, pipeline), NLU_MARKER
-        else:
-            core = summarise_core(args.folder)
-            payload = asdict(core)
-            markdown, marker = core_markdown(core), CORE_MARKER
-    except ReportError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(json.dumps(payload, ensure_ascii=False, indent=1) if args.json else markdown)
-    if args.write:
-        replace_section(BENCHMARKS, marker, markdown)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

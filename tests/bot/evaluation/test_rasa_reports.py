@@ -3,7 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import evaluation
+from bot.evaluation import __main__ as cli
+from bot.evaluation import rasa_reports as evaluation
 
 INTENT_REPORT = {
     "greet": {"precision": 1.0, "recall": 0.9, "f1-score": 0.947, "support": 10},
@@ -45,10 +46,10 @@ def test_nlu_cv_writes_marked_section(tmp_path: Path, monkeypatch: pytest.Monkey
     _write(tmp_path, "DIETClassifier_report.json", ENTITY_REPORT)
     docs = tmp_path / "benchmarks.md"
     docs.write_text("# Benchmarks\n\n<!-- nlu-cv:start -->\nSTALE\n<!-- nlu-cv:end -->\n\ntail\n", encoding="utf-8")
-    monkeypatch.setattr(evaluation, "BENCHMARKS", docs)
+    monkeypatch.setattr(cli, "BENCHMARKS", docs)
     config = tmp_path / "config.yml"
     config.write_text("pipeline:\n  - name: JiebaTokenizer\n  - name: bot.nlu.classifier.LinearIntentClassifier\n")
-    assert evaluation.main(["nlu-cv", str(tmp_path), "--folds", "5", "--config", str(config), "--write"]) == 0
+    assert cli.main(["nlu-cv", str(tmp_path), "--folds", "5", "--config", str(config), "--write"]) == 0
     text = docs.read_text(encoding="utf-8")
     assert "STALE" not in text and text.endswith("tail\n")
     assert "| intent macro-F1 | **0.918** |" in text
@@ -62,7 +63,7 @@ def test_core_summary_counts_failed_conversations(tmp_path: Path, capsys: pytest
         "story_report.json",
         {**INTENT_REPORT, "conversation_accuracy": {"accuracy": 0.9, "correct": 36, "with_warnings": 0, "total": 40}},
     )
-    assert evaluation.main(["core", str(tmp_path), "--json"]) == 0
+    assert cli.main(["core", str(tmp_path), "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == {"stories": 40, "failed": 4, "action_accuracy": 0.944}
 
 
@@ -72,5 +73,5 @@ def test_missing_or_broken_report_is_a_clear_error(
 ) -> None:
     if content is not None:
         (tmp_path / "story_report.json").write_text(content, encoding="utf-8")
-    assert evaluation.main(["core", str(tmp_path)]) == 2
+    assert cli.main(["core", str(tmp_path)]) == 2
     assert "story_report.json" in capsys.readouterr().err
