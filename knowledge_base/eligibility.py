@@ -42,6 +42,7 @@ ParentStatus = Literal[
     "detained_short",
     "guardianship_revoked",
     "deported",
+    "absent_reachable",
 ]
 PARENT_VALUES: tuple[str, ...] = get_args(ParentStatus)
 OPERATORS = {
@@ -113,6 +114,17 @@ class Program(_Strict):
     groups: tuple[Group, ...] = ()
     default_reason: str
     next_steps: dict[Verdict, tuple[str, ...]]
+    # A note added to the reasons when a parent has this status, whatever the verdict: how the rule reads
+    # that status (e.g. a prison term counts from the sentence, it is not waited for).
+    notes: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("notes")
+    @classmethod
+    def _notes_on_statuses(cls, notes: dict[str, str]) -> dict[str, str]:
+        unknown = set(notes) - set(PARENT_VALUES)
+        if unknown:
+            raise ValueError(f"notes on unknown parent statuses {sorted(unknown)}")
+        return notes
 
     @field_validator("next_steps")
     @classmethod

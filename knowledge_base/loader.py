@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ from knowledge_base.schema import (
 )
 
 M = TypeVar("M", bound=BaseModel)
+_HEADING = re.compile(r"^#{2,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
 
 
 class KnowledgeBaseError(ValueError):
@@ -111,6 +113,10 @@ def _cross_check(kb: KnowledgeBase, problems: list[str]) -> None:
     ids = Counter(d.meta.id for d in kb.documents)
     problems.extend(f"document id {i!r} is used {n} times" for i, n in ids.items() if n > 1)
     for doc in kb.documents:
+        headings = {m.group(1).strip() for m in _HEADING.finditer(doc.body)}
+        for heading in doc.meta.section_questions:
+            if heading not in headings:
+                problems.append(f"{doc.path}: section_questions: no section headed {heading!r}")
         for ref in (*doc.meta.related, *filter(None, [doc.meta.superseded_by])):
             if ref not in kb.by_id:
                 problems.append(f"{doc.path}: refers to unknown document {ref!r}")

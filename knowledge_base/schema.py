@@ -113,6 +113,9 @@ class PolicyMeta(_Strict):
     topics: Annotated[tuple[Topic, ...], Field(min_length=1)]
     related: tuple[str, ...] = ()
     questions: Annotated[tuple[NonEmpty, ...], Field(min_length=6, max_length=10)]
+    # Questions that one section answers, keyed by the section's heading (the text after ## or ###): they
+    # lead a question to the passage that holds the asked-for fact, not only to the document.
+    section_questions: dict[NonEmpty, Annotated[tuple[NonEmpty, ...], Field(min_length=1, max_length=8)]] = {}
     summary: Annotated[str, Field(min_length=10)]
 
     @model_validator(mode="after")

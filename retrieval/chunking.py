@@ -128,8 +128,16 @@ def chunk_document(
     return out
 
 
-def variant_chunks(doc_id: str, questions: tuple[str, ...], summary: str) -> list[Chunk]:
-    """The document's typical questions and plain summary, indexed as extra ways in to the document."""
+def variant_chunks(
+    doc_id: str,
+    questions: tuple[str, ...],
+    summary: str,
+    section_questions: dict[tuple[str, ...], tuple[str, ...]] | None = None,
+) -> list[Chunk]:
+    """The document's typical questions and plain summary, indexed as extra ways in to the document; a
+    section's own questions carry that section's heading, so they lead to its passage."""
     units = [Chunk(chunk_id(doc_id, "summary", (), summary), doc_id, "summary", (), summary)]
     units += [Chunk(chunk_id(doc_id, "question", (), q), doc_id, "question", (), q) for q in questions]
+    for heading, asked in (section_questions or {}).items():
+        units += [Chunk(chunk_id(doc_id, "question", heading, q), doc_id, "question", heading, q) for q in asked]
     return units

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from knowledge_base.loader import KnowledgeBase
 from knowledge_base.schema import PolicyDocument
-from retrieval.chunking import Chunk, chunk_document, variant_chunks
+from retrieval.chunking import Chunk, chunk_document, sections, variant_chunks
 from retrieval.citations import DocInfo
 from textnorm import clean_display
 
@@ -69,7 +69,9 @@ def build_corpus(kb: KnowledgeBase, params: ChunkingParams = ChunkingParams()) -
             max_chars=params.max_chars,
             overlap_chars=params.overlap_chars,
         )
-        chunks += variant_chunks(doc.meta.id, doc.meta.questions, doc.meta.summary)
+        paths = {heading[-1]: heading for heading, _ in sections(body) if heading}
+        by_section = {paths[h]: qs for h, qs in doc.meta.section_questions.items() if h in paths}
+        chunks += variant_chunks(doc.meta.id, doc.meta.questions, doc.meta.summary, by_section)
     return Corpus(tuple(docs), tuple(chunks))
 
 

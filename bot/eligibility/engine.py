@@ -155,11 +155,18 @@ class EligibilityEngine:
     def verdicts(self, facts: Facts) -> dict[str, Verdict]:
         return {r.id: r.verdict for r in self.evaluate(facts)}
 
-    def questions_that_matter(self, facts: Facts, asked: Iterable[str] = ()) -> list[str]:
-        """Missing facts (in asking order) whose answer could still change some verdict; ``asked`` facts
-        (answered "不知道") are not asked again."""
+    def questions_that_matter(
+        self, facts: Facts, asked: Iterable[str] = (), programs: Iterable[str] | None = None
+    ) -> list[str]:
+        """Missing facts (in asking order) whose answer could still change the verdict of ``programs`` (all
+        by default); ``asked`` facts (answered "不知道") are not asked again."""
         known = facts.known()
-        current = self.verdicts(facts)
+        only = set(programs) if programs is not None else None
+
+        def verdicts(f: Facts) -> tuple[tuple[str, str], ...]:
+            return tuple(sorted((k, v) for k, v in self.verdicts(f).items() if only is None or k in only))
+
+        current = verdicts(facts)
         skip = set(asked)
         out = []
         for name in ASK_ORDER:
@@ -167,10 +174,8 @@ class EligibilityEngine:
                 continue
             spec = self.rules.common.facts[name]
             candidates = spec.probe or (spec.values if spec.type == "enum" else (True, False))
-            outcomes = {
-                tuple(sorted(self.verdicts(facts.model_copy(update={name: value})).items())) for value in candidates
-            }
-            if len(outcomes) > 1 or outcomes != {tuple(sorted(current.items()))}:
+            outcomes = {verdicts(facts.model_copy(update={name: value})) for value in candidates}
+            if len(outcomes) > 1 or outcomes != {current}:
                 out.append(name)
         return out
 
@@ -213,6 +218,8 @@ class EligibilityEngine:
             missing |= self._missing_behind_programs(missing, known)
             if missing & set(FACT_NAMES):
                 reasons.append(self.rules.common.missing_reason.format(missing=self._labels(missing)))
+        statuses = [known.get("father"), known.get("mother")]
+        reasons += [note for status, note in program.notes.items() if status in statuses and note not in reasons]
         return ProgramResult(
             id=program.id,
             name=program.name,

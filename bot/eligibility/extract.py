@@ -1,10 +1,13 @@
 """Read screening facts from free text: "孩子爸爸在坐牢，妈妈联系不上快一年了，孩子9岁，农村的".
 
-A deterministic reader over the phrase lists in ``knowledge_base/lexicon/facts.yml``: the text is split
-into clauses; in each clause, phrases are matched leftmost-longest; a situation belongs to the parent
-named before it in the clause (or in an earlier clause, or the parent just asked about); a duration in
-the same clause decides the 6-month thresholds. Short answers ("是", "不知道", "9") fill the fact
-that was just asked.
+A deterministic reader over the phrase lists in ``knowledge_base/lexicon/facts.yml``: the text is
+standardised (script, dialect, voice-typing errors) and split into clauses; in each clause, phrases are
+matched leftmost-longest; a situation belongs to the parent named before it in the clause (or in an earlier
+clause, or the parent just asked about); a negated situation ("不是坐牢") is skipped. For prison, drug
+rehabilitation and detention a number said with the sentence ("判了两年") is the term, which decides the
+6-month threshold; time served only tells that the term is at least that long. For 失联 the time is elapsed
+time. Words that do not settle a status ("跑了", "精神病", "看守所", "走了几年") are not read as one: they
+become a clarification to ask. Short answers ("是", "不知道", "9") fill the fact that was just asked.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import yaml
 
 from bot.eligibility.facts import UNKNOWN
 from knowledge_base import KB_ROOT
-from textnorm import normalize
+from textnorm import normalize, standardise
 
 LEXICON = KB_ROOT / "lexicon" / "facts.yml"
 _ZH = {
@@ -43,6 +46,11 @@ _AGE_MONTHS = re.compile(_NUM + r"\s*个月(?:大|的宝宝|的孩子)")
 _AGE_ALONE = re.compile(r"^(?:孩子|娃|伢)?(?:今年)?" + _NUM + r"(?:了|岁了)?$")
 _DURATION = re.compile(r"(?:快|近|差不多|将近|有)?" + _NUM + r"\s*(?:个)?\s*(年|月)(?:多)?")
 _CLAUSE = re.compile(r"[，,。.;；!！?？\n]+")
+_NEGATED = re.compile(r"(不是|并不是|也不是|没有|没|并没有|不|并非)(在|是|去)?$")
+_GRADE = re.compile(r"([一二三四1234])级")
+_SEVERE_TYPES = ("精神", "智力")
+_OTHER_TYPES = ("肢体", "视力", "听力", "言语", "多重")
+HELD = ("imprisoned", "drug_rehab", "detained")
 _ANSWER_CLAUSE = re.compile(r"[，,。.;；!！?？\n\s]+")
 YES_NO_FACTS = {"family_low_income": "low_income", "in_school": "in_school", "guardianship_harm": "harm"}
 
@@ -75,6 +83,8 @@ class Lexicon:
             phrases += [(w, "parent", value) for w in words]
         for value, words in data["situations"].items():
             phrases += [(w, "situation", value) for w in words]
+        for value, words in data["unclear"].items():
+            phrases += [(w, "unclear", value) for w in words]
         phrases += [(w, "duration", "long") for w in data["long_durations"]]
         phrases += [(w, "duration", "short") for w in data["short_durations"]]
         for value, words in data["hukou"].items():
@@ -107,8 +117,8 @@ def load_lexicon(path: Path = LEXICON) -> Lexicon:
     return Lexicon(yaml.safe_load(path.read_text(encoding="utf-8")))
 
 
-def _months(clause: str) -> int | None:
-    match = _DURATION.search(clause)
+def _months(text: str) -> int | None:
+    match = _DURATION.search(text)
     if not match:
         return None
     n = zh_number(match.group(1))
@@ -117,20 +127,25 @@ def _months(clause: str) -> int | None:
     return n * 12 if match.group(2) == "年" else n
 
 
-def _with_duration(situation: str, clause: str, tags: list[str]) -> str:
-    months = _months(clause)
-    long = (months is not None and months >= 6) or "long" in tags
-    short = (months is not None and months < 6) or ("short" in tags and not long)
-    if situation == "lost_contact":
-        if long:
-            return "lost_contact_6m"
-        return "lost_contact_short" if short else "whereabouts_unknown"
-    if situation in ("imprisoned", "drug_rehab", "detained"):
-        if short:
-            return "detained_short"
-        if situation == "detained" and not long and "拘留" in clause:
-            return "detained_short"  # administrative or criminal detention is counted in days or weeks
-    return situation
+def _term_months(clause: str, markers: list[str]) -> int | None:
+    """The length of a sentence or measure said in the clause ("判了两年", "刑期8个月"), if any."""
+    for marker in markers:
+        at = clause.find(marker)
+        if at >= 0:
+            months = _months(clause[at : at + len(marker) + 8])
+            if months is not None:
+                return months
+    if "无期" in clause or "死缓" in clause:
+        return 999
+    return None
+
+
+@dataclass
+class Reading:
+    """What one message says: facts, and what must be asked because the words did not settle a status."""
+
+    facts: dict[str, Any]
+    clarify: dict[str, str]  # parent → what to ask: reachable, how_long, grade, term:<situation>, died_or_left
 
 
 class FactExtractor:
@@ -143,11 +158,16 @@ class FactExtractor:
     def __init__(self, lexicon: Lexicon | None = None) -> None:
         self.lex = lexicon or load_lexicon()
 
-    def extract(self, text: str, requested: str | None = None) -> dict[str, Any]:
-        t = normalize(text)
+    def extract(self, text: str, requested: str | None = None, pending: str | None = None) -> dict[str, Any]:
+        """The facts a message gives (vague words give none: see :meth:`read`)."""
+        return self.read(text, requested, pending).facts
+
+    def read(self, text: str, requested: str | None = None, pending: str | None = None) -> Reading:
+        """Facts and clarifications; ``pending`` is the clarification that was just asked about ``requested``."""
+        t = standardise(text)
         facts: dict[str, Any] = {}
         self._age(t, requested, facts)
-        self._parents(t, requested, facts)
+        clarify = self._parents(t, requested, pending, facts)
         for match in self.lex.scan(t):
             if match.kind == "hukou":
                 facts.setdefault("hukou", match.value)
@@ -156,9 +176,9 @@ class FactExtractor:
         else:
             for fact in ("child_disability", "family_low_income"):
                 self._topic(t, fact, facts)
-        if requested and requested not in facts and self._said(t, "unknown"):
+        if requested and requested not in facts and requested not in clarify and self._said(t, "unknown"):
             facts[requested] = UNKNOWN
-        return facts
+        return Reading(facts, clarify)
 
     def county(self, text: str) -> str | None:
         t = normalize(text)
@@ -170,7 +190,7 @@ class FactExtractor:
 
     def role(self, text: str) -> str | None:
         t = normalize(text)
-        for role in ("child_director", "staff", "parent"):
+        for role in ("child_director", "staff", "parent", "child"):
             if any(normalize(w) in t for w in self.lex.data["roles"][role]):
                 return role
         return None
@@ -188,21 +208,119 @@ class FactExtractor:
             if alone and (n := zh_number(alone.group(1))) is not None:
                 facts["child_age"] = n
 
-    def _parents(self, t: str, requested: str | None, facts: dict[str, Any]) -> None:
-        last_parent: str | None = requested if requested in ("father", "mother") else None
+    def _parents(self, t: str, requested: str | None, pending: str | None, facts: dict[str, Any]) -> dict[str, str]:
+        """Each parent's situation; the first one said about a parent wins (a negated one is skipped)."""
+        asked = requested if requested in ("father", "mother") else None
+        last_parent: str | None = asked
+        unclear: dict[str, tuple[str, str]] = {}  # parent → (kind, clause)
+        markers = self.lex.words("term_markers")
         for clause in filter(None, _CLAUSE.split(t)):
             matches = self.lex.scan(clause)
             durations = [m.value for m in matches if m.kind == "duration"]
             current = last_parent
+            previous: Match | None = None
             for m in matches:
                 if m.kind == "parent":
-                    current = last_parent = m.value
-                elif m.kind == "situation" and current is not None:
-                    value = _with_duration(m.value, clause, durations)
-                    for parent in ("father", "mother") if current == "both" else (current,):
-                        # The first situation said about a parent wins; later ones in the same answer
-                        # ("坐牢…判了三年") only refine it through the duration.
+                    # "他爸他妈都在打工", "爸爸和妈妈": two parents named together share what follows.
+                    together = (
+                        previous is not None
+                        and previous.kind == "parent"
+                        and previous.value != m.value
+                        and len(clause[previous.end : m.start].strip("和跟与及、还有")) == 0
+                    )
+                    current = last_parent = "both" if together else m.value
+                    previous = m
+                    continue
+                previous = m
+                if m.kind not in ("situation", "unclear") or current is None or _NEGATED.search(clause[: m.start]):
+                    continue
+                for parent in ("father", "mother") if current == "both" else (current,):
+                    if m.kind == "unclear":
+                        unclear.setdefault(parent, (m.value, clause))
+                        continue
+                    value = self._situation(m.value, clause, durations, markers)
+                    if value.startswith("clarify:"):
+                        unclear.setdefault(parent, (value.removeprefix("clarify:"), clause))
+                    else:
                         facts.setdefault(parent, value)
+        if asked and asked not in facts and pending:
+            self._clarified(t, asked, pending, facts, markers)
+        if asked and pending and pending.startswith("term:") and facts.get(asked) in HELD:
+            facts[asked] = pending.split(":", 1)[1]  # "判了两年" answers for the measure that was asked about
+        clarify = {}
+        for parent, (kind, clause) in unclear.items():
+            if parent in facts:
+                continue
+            settled = self._graded(clause) if kind == "grade" else None
+            if settled:
+                facts[parent] = settled
+            elif kind == "term" and (months := _term_months(clause, markers)) is not None:
+                facts[parent] = "detained" if months >= 6 else "detained_short"
+            else:
+                clarify[parent] = "term:detained" if kind == "term" else kind
+        return clarify
+
+    def _situation(self, situation: str, clause: str, durations: list[str], markers: list[str]) -> str:
+        """A settled situation, refined by time said in the clause; ``clarify:<kind>`` when time is unclear."""
+        if situation == "lost_contact":
+            months = _months(clause)
+            if (months is not None and months >= 6) or "long" in durations:
+                return "lost_contact_6m"
+            if months is not None or "short" in durations:
+                return "lost_contact_short"
+            return "clarify:how_long"
+        if situation in HELD:
+            term = _term_months(clause, markers)
+            if term is not None:
+                return situation if term >= 6 else "detained_short"
+            served = _months(clause)
+            if (served is not None and served >= 6) or "long" in durations:
+                return situation  # served that long already: the term is at least as long
+            if served is not None or "short" in durations:
+                return f"clarify:term:{situation}"
+        return situation
+
+    def _graded(self, clause: str) -> str | None:
+        """重残 by grade (民发〔2019〕62号): grades 1–2 of any kind, 3–4 of a mental or intellectual disability."""
+        match = _GRADE.search(clause)
+        if not match:
+            return None
+        grade = zh_number(match.group(1)) or int(match.group(1))
+        if grade <= 2 or any(k in clause for k in (*_SEVERE_TYPES, "精神病")):
+            return "severe_disability"
+        return "other_disability" if any(k in clause for k in _OTHER_TYPES) else None
+
+    def _clarified(self, t: str, parent: str, pending: str, facts: dict[str, Any], markers: list[str]) -> None:
+        """The answer to a clarifying question about ``parent`` ("判了两年", "能联系上", "二级")."""
+        if pending.startswith("term:"):
+            situation = pending.split(":", 1)[1]
+            months = _term_months(t, markers) or _months(t)
+            if any(w in t for w in self.lex.words("clarify_answers", "term_short")) or (months or 6) < 6:
+                facts[parent] = "detained_short"
+            elif any(w in t for w in self.lex.words("clarify_answers", "term_long")) or months is not None:
+                facts[parent] = situation
+            elif self._said(t, "unknown") or any(w in t for w in self.lex.words("clarify_answers", "not_sentenced")):
+                facts[parent] = UNKNOWN
+        elif pending == "grade":
+            graded = self._graded(t)
+            if graded:
+                facts[parent] = graded
+            elif any(w in t for w in self.lex.words("clarify_answers", "grade_severe")):
+                facts[parent] = "severe_disability"
+            elif any(w in t for w in self.lex.words("clarify_answers", "grade_other")):
+                facts[parent] = "other_disability"
+            elif self._said(t, "unknown") or any(w in t for w in self.lex.words("clarify_answers", "no_certificate")):
+                facts[parent] = UNKNOWN
+        elif pending in ("reachable", "how_long"):
+            months = _months(t)
+            if any(w in t for w in self.lex.words("clarify_answers", "lost_short")) or (months or 6) < 6:
+                facts[parent] = "lost_contact_short"
+            elif any(w in t for w in self.lex.words("clarify_answers", "lost_long")) or months is not None:
+                facts[parent] = "lost_contact_6m"
+            elif self._said(t, "unknown"):
+                facts[parent] = UNKNOWN
+        elif pending == "died_or_left" and self._said(t, "unknown"):
+            facts[parent] = UNKNOWN
 
     def _said(self, t: str, answer: str) -> bool:
         return any(w in t for w in self.lex.words("answers", answer))

@@ -42,3 +42,71 @@ def test_short_answers_fill_the_fact_just_asked(
 )
 def test_a_question_in_the_middle_is_not_an_answer(extractor: FactExtractor, text: str, requested: str) -> None:
     assert extractor.extract(text, requested=requested) == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "parent", "ask"),
+    [
+        ("孩子他妈跑了好几年", "mother", "reachable"),  # gone is not 失联 unless she cannot be reached
+        ("他爸不管孩子", "father", "reachable"),
+        ("他妈好几年不回来了", "mother", "reachable"),
+        ("娃他爸是精神病", "father", "grade"),  # 重残 is a grade on a disability certificate
+        ("他妈瘫痪在床", "mother", "grade"),
+        ("他爸有点痴呆", "father", "grade"),
+        ("他爸被抓了", "father", "term:detained"),  # the term decides, and it was not said
+        ("他爸关在看守所", "father", "term:detained"),
+        ("他爸坐牢两个月了", "father", "term:imprisoned"),  # two months served says nothing of the term
+        ("他妈走了几年了", "mother", "died_or_left"),
+        ("他妈联系不上", "mother", "how_long"),
+    ],
+)
+def test_words_that_do_not_settle_a_status_lead_to_a_question(
+    extractor: FactExtractor, text: str, parent: str, ask: str
+) -> None:
+    reading = extractor.read(text)
+    assert parent not in reading.facts
+    assert reading.clarify == {parent: ask}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("他爸判了两年", {"father": "imprisoned"}),  # the term, counted at once
+        ("爸爸判了4个月", {"father": "detained_short"}),  # a short term never counts
+        ("他爸坐牢三年了", {"father": "imprisoned"}),  # served three years: the term is longer than 6 months
+        ("他爸关在看守所 判了8个月", {"father": "imprisoned"}),
+        ("他妈跑了好几年没音信", {"mother": "lost_contact_6m"}),
+        ("他妈联系不上三个月", {"mother": "lost_contact_short"}),
+        ("他爸不管孩子 电话打得通", {"father": "absent_reachable"}),
+        ("他妈是精神病 有二级残疾证", {"mother": "severe_disability"}),
+        ("他爸三级肢体残疾", {"father": "other_disability"}),
+        ("他妈有三级智力残疾证", {"mother": "severe_disability"}),
+        ("孩子妈妈生病走了", {"mother": "deceased"}),
+        ("不对不对 他爸不是坐牢 是在外面打工", {"father": "migrant_worker"}),
+        ("娃他爸他妈都在广东打工", {"father": "migrant_worker", "mother": "migrant_worker"}),
+        ("伢他爸服行三年", {"father": "imprisoned"}),  # voice typing: 服行 → 服刑
+    ],
+)
+def test_settled_statuses(extractor: FactExtractor, text: str, expected: dict[str, str]) -> None:
+    reading = extractor.read(text)
+    assert {k: v for k, v in reading.facts.items() if k in ("father", "mother")} == expected
+    assert reading.clarify == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "pending", "expected"),
+    [
+        ("能联系上", "reachable", "absent_reachable"),
+        ("联系不上半年以上", "reachable", "lost_contact_6m"),
+        ("联系不上不到半年", "reachable", "lost_contact_short"),
+        ("判了两年", "term:detained", "detained"),
+        ("不到6个月", "term:imprisoned", "detained_short"),
+        ("还没判", "term:detained", UNKNOWN),
+        ("二级", "grade", "severe_disability"),
+        ("三级或四级的其他残疾", "grade", "other_disability"),
+        ("没有残疾证", "grade", UNKNOWN),
+        ("去世了", "died_or_left", "deceased"),
+    ],
+)
+def test_answers_to_the_clarifying_question(extractor: FactExtractor, text: str, pending: str, expected: str) -> None:
+    assert extractor.read(text, requested="father", pending=pending).facts.get("father") == expected
