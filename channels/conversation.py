@@ -45,6 +45,7 @@ class Phrases:
     cancel: tuple[str, ...]
     back_to_bot: tuple[str, ...]
     ratings: dict[int, tuple[str, ...]]
+    short_reply_chars: int = 12
 
     @classmethod
     def load(cls, path: Path = PHRASES) -> Phrases:
@@ -55,7 +56,25 @@ class Phrases:
             tuple(data["cancel"]),
             tuple(data["back_to_bot"]),
             {int(k): tuple(v) for k, v in data["ratings"].items()},
+            int(data.get("short_reply_chars", 12)),
         )
+
+    def reply(self, text: str, yes: str, no: str) -> bool | None:
+        """A short yes (True) or no (False) in natural words ("嗯 删吧", "对的 删了", "算了不删"); None when the
+        message is something else. A button's payload counts as its answer."""
+        if text == yes:
+            return True
+        if text == no:
+            return False
+        folded = _FOLD.sub("", text.lower())
+        if not folded or len(folded) > self.short_reply_chars:
+            return None
+        if any(w in folded for w in self.cancel):
+            return False
+        return True if any(w in folded for w in self.confirm) else None
+
+
+_FOLD = re.compile(r"[\s\W_]+")
 
 
 def _is(text: str, payload: str, phrases: tuple[str, ...]) -> bool:
@@ -170,11 +189,12 @@ class ConversationService:
             await asyncio.to_thread(self.store.update_conversation, conversation.id, pending=None)
 
         if pending == "confirm_delete":
-            if _is(text, CONFIRM_DELETE, self.phrases.confirm):
+            answer = self.phrases.reply(text, CONFIRM_DELETE, CANCEL)
+            if answer is True:
                 await self._delete(conversation)
                 return BotTurn([self._system("deleted")])
             await clear()
-            if _is(text, CANCEL, self.phrases.cancel):
+            if answer is False:
                 return BotTurn([self._system("delete_cancelled")])
             return None
         if pending.startswith("callback:"):

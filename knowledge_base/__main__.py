@@ -20,9 +20,14 @@ def main(argv: list[str] | None = None) -> int:
     stats = sub.add_parser("stats", help="evaluation-set statistics (into docs/knowledge_base.md with --write)")
     stats.add_argument("--root", type=Path, default=KB_ROOT)
     stats.add_argument("--write", action="store_true")
+    facts = sub.add_parser("facts", help="the fact table from claims/*.yml (into docs/knowledge_base.md with --write)")
+    facts.add_argument("--root", type=Path, default=KB_ROOT)
+    facts.add_argument("--write", action="store_true")
     args = parser.parse_args(argv)
     if args.command == "stats":
         return _stats(args.root, args.write)
+    if args.command == "facts":
+        return _facts(args.root, args.write)
 
     try:
         kb = load_knowledge_base(args.root, with_eval=True)
@@ -45,6 +50,21 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
         print("knowledge base OK: " + ", ".join(f"{k}={v}" for k, v in report.items() if k != "ok"))
+    return 0
+
+
+def _facts(root: Path, write: bool) -> int:
+    from knowledge_base.claims import fact_table, load_claims
+    from retrieval.evaluation import replace_section
+
+    problems: list[str] = []
+    table = fact_table(load_claims(root / "claims", problems))
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        return 1
+    print(table)
+    if write:
+        replace_section(root.parent / "docs" / "knowledge_base.md", "fact-table", table)
     return 0
 
 

@@ -106,6 +106,11 @@ class Group(_Strict):
     reason: str
 
 
+class AssumedAge(_Strict):
+    age: int
+    note: str
+
+
 class Program(_Strict):
     id: Literal["left_behind", "de_facto_unsupported", "orphan", "in_difficulty", "disability_rehab"]
     name: str
@@ -117,6 +122,9 @@ class Program(_Strict):
     # A note added to the reasons when a parent has this status, whatever the verdict: how the rule reads
     # that status (e.g. a prison term counts from the sentence, it is not waited for).
     notes: dict[str, str] = Field(default_factory=dict)
+    # When only the child's age (or schooling) is missing, a situational answer may state the verdict for a
+    # child of this age, saying so ("按孩子未满18周岁来说"), instead of an unhelpful "possibly".
+    assume_age: AssumedAge | None = None
 
     @field_validator("notes")
     @classmethod

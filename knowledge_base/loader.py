@@ -172,6 +172,11 @@ def load_knowledge_base(root: Path, *, with_eval: bool = False) -> KnowledgeBase
         by_id={d.meta.id: d for d in docs},
     )
     _cross_check(kb, problems)
+    if with_eval:  # the full validation also checks the fact table's claims against the corpus
+        from knowledge_base.claims import check_claims, load_claims
+
+        claims_dir = root / "claims"
+        problems += check_claims(load_claims(claims_dir, problems), kb.documents, claims_dir)
     if problems:
         raise KnowledgeBaseError(problems)
     return kb

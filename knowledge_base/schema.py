@@ -84,6 +84,20 @@ def _partial_date(value: object) -> object:
     return value
 
 
+# Digits that read like a phone number: 7 or more (separators allowed), or 3 to 6 that are not a count, a
+# year or one of the verified national lines ("112名儿童督导员", "2016年" and "12355" are fine).
+_LONG_DIGITS = re.compile(r"(?<![\d])\d[\d\- ]{5,}\d(?![\d])")
+_SHORT_DIGITS = re.compile(
+    r"(?<![\d.])(\d{3,6})(?![\d.])(?!\s*(?:名|人|个|所|家|户|元|万|余|年|月|日|天|岁|周岁|级|条|号|项|次|%))"
+)
+
+
+def phone_like(text: str) -> list[str]:
+    found = [m.group(0) for m in _LONG_DIGITS.finditer(text)]
+    found += [d for d in _SHORT_DIGITS.findall(text) if d not in VERIFIED_NUMBERS and not any(d in f for f in found)]
+    return found
+
+
 DocNo = Annotated[str, AfterValidator(_doc_no)]
 PartialDate = Annotated[str | None, BeforeValidator(_partial_date)]
 NonEmpty = Annotated[str, Field(min_length=1)]
@@ -181,6 +195,10 @@ class Referral(_Strict):
     def _contact_rules(self) -> Referral:
         if not self.verified and (self.phone or self.address):
             raise ValueError("an unverified entry must not carry a phone number or an address")
+        if not self.verified:
+            for name in ("name", "purpose", "who_should_call", "hours", "note"):
+                for digits in phone_like(getattr(self, name) or ""):
+                    raise ValueError(f"{name} of an unverified entry holds {digits!r}, which reads like a phone number")
         if self.verified:
             if not self.phone:
                 raise ValueError("a verified entry needs its phone number")

@@ -1,12 +1,70 @@
-"""The answer card the bot shows: plain summary first, the supporting passage, and the citation."""
+"""The answer the bot shows: the passage that holds the asked-for fact, its section, and its sources.
+
+The search ranks documents and, separately, passages across documents. Among the best passages of the top
+documents, the one that holds the kind of fact the question asks for (a number, a list, a procedure, who,
+a condition; ``data/answer_cues.yml``) is chosen, and its whole section is the answer. A general "what is X"
+question gets the document's plain summary. Sources are the document's own and every document number or
+law article the section names.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
 
-from retrieval.citations import Citation
-from retrieval.searcher import SearchResult
+import yaml
+
+from retrieval.citations import Citation, DocInfo, cite
+from retrieval.searcher import PassageHit, SearchResult
+from textnorm import normalize
+
+CUES = Path(__file__).resolve().parent / "data" / "answer_cues.yml"
+SECTION_LIMIT = 520  # longer sections are answered by the matching passage alone (a cheap phone's screen)
+DOC_PENALTY = (0.0, 0.02, 0.04)  # a passage of the second or third document must beat the first's clearly
+CUE_BONUS = 0.025  # holding the kind of fact asked for outweighs a small difference in similarity
+_DOC_NO = re.compile(r"([\u4e00-\u9fff]{1,6})(〔(?:19|20)\d{2}〕\d+号)")
+# Issuing-office prefixes of document numbers ("民发", "国办发"); the characters before them are prose.
+_PREFIX = re.compile(r"(?:国办|国|民|财|人社部|教|残联|卫|公|司|中发|中办)?(?:发|函|字|令)$")
+_ARTICLE = re.compile(r"第[零一二三四五六七八九十百]+条")
+_LAW_ARTICLE = re.compile(r"(未成年人保护法|民法典|未保法)(第[零一二三四五六七八九十百]+条)")
+LAWS = {
+    "未成年人保护法": "中华人民共和国未成年人保护法",
+    "未保法": "中华人民共和国未成年人保护法",
+    "民法典": "中华人民共和国民法典",
+}
+Kind = Literal["passage", "summary"]
+
+
+@dataclass(frozen=True)
+class AnswerCues:
+    kinds: dict[str, tuple[tuple[re.Pattern[str], ...], tuple[re.Pattern[str], ...]]]
+    definition: tuple[re.Pattern[str], ...]
+
+    @classmethod
+    def load(cls, path: Path = CUES) -> AnswerCues:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        kinds = {
+            name: (tuple(map(re.compile, spec["asks"])), tuple(re.compile(p, re.MULTILINE) for p in spec["holds"]))
+            for name, spec in data["kinds"].items()
+        }
+        return cls(kinds, tuple(map(re.compile, data["definition"])))
+
+    def asked(self, question: str) -> tuple[str, ...]:
+        return tuple(name for name, (asks, _) in self.kinds.items() if any(p.search(question) for p in asks))
+
+    def held(self, kind: str, text: str) -> bool:
+        return any(p.search(text) for p in self.kinds[kind][1])
+
+    def is_definition(self, question: str) -> bool:
+        return any(p.search(question) for p in self.definition)
+
+
+@lru_cache(maxsize=1)
+def default_cues() -> AnswerCues:
+    return AnswerCues.load()
 
 
 @dataclass(frozen=True)
@@ -20,6 +78,20 @@ class AnswerCard:
     superseded_by: str | None
     confidence: float
     also: tuple[Citation, ...]
+    kind: Kind = "passage"
+
+    @property
+    def text(self) -> str:
+        """What answers the question: the summary for a general question, else the passage."""
+        return self.summary if self.kind == "summary" else self.passage
+
+    @property
+    def sources(self) -> tuple[Citation, ...]:
+        """The answer's own source first, then the others it rests on, each once."""
+        seen: dict[tuple[str | None, str], Citation] = {}
+        for c in (self.citation, *self.also):
+            seen.setdefault((c.doc_no, c.full_title), c)
+        return tuple(seen.values())
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -28,6 +100,7 @@ class AnswerCard:
             "summary": self.summary,
             "heading": self.heading,
             "passage": self.passage,
+            "kind": self.kind,
             "citation": self.citation.to_json(),
             "superseded_by": self.superseded_by,
             "confidence": round(self.confidence, 4),
@@ -35,21 +108,110 @@ class AnswerCard:
         }
 
 
-def answer_card(result: SearchResult, *, related: int = 2) -> AnswerCard | None:
-    """The card for the best hit, or None when the result is "not found" (never guess)."""
-    if not result.found or not result.hits:
+def choose_passage(result: SearchResult, question: str, cues: AnswerCues, depth: int = 3) -> PassageHit | None:
+    """The best passage of the top ``depth`` documents, with a bonus for holding what the question asks."""
+    rank = {h.doc.doc_id: i for i, h in enumerate(result.hits[:depth])}
+    asked = cues.asked(question)
+    articles = _ARTICLE.findall(question)
+    best: tuple[float, PassageHit] | None = None
+    for hit in result.passages:
+        doc_rank = rank.get(hit.chunk.doc_id)
+        if doc_rank is None:
+            continue
+        score = hit.score - DOC_PENALTY[min(doc_rank, len(DOC_PENALTY) - 1)]
+        score += CUE_BONUS * sum(cues.held(kind, hit.chunk.text) for kind in asked)
+        # A question naming an article ("第二十三条") is answered by the passage that cites it.
+        score += CUE_BONUS * sum(a in hit.section or a in " ".join(hit.chunk.heading) for a in articles)
+        if best is None or score > best[0]:
+            best = (score, hit)
+    return best[1] if best else None
+
+
+def named_sources(text: str, docs: dict[str, DocInfo]) -> tuple[Citation, ...]:
+    """Document numbers and law articles a passage names, as citations (title from the corpus when known)."""
+    by_no = {d.doc_no: d for d in docs.values() if d.doc_no}
+    known = {no.split("〔")[0] for no in by_no}
+    out: list[Citation] = []
+    for no in dict.fromkeys(_doc_numbers(text, known)):
+        doc = by_no.get(no)
+        out.append(cite(doc) if doc else Citation(doc_id="", doc_no=no, title=no, issuer="", issued=None))
+    for law, article in dict.fromkeys(_LAW_ARTICLE.findall(text)):
+        full = LAWS[law]
+        doc = next((d for d in docs.values() if d.law == full), None)
+        out.append(
+            Citation(
+                doc.doc_id if doc else "", None, full, doc.issuer if doc else "", doc.issued if doc else None, article
+            )
+        )
+    return tuple(out)
+
+
+def _doc_numbers(text: str, known: set[str]) -> list[str]:
+    """ "按民发〔2019〕62号" → "民发〔2019〕62号": the longest known prefix, else one that ends like an office's."""
+    out = []
+    for chars, number in _DOC_NO.findall(text):
+        prefix = next((chars[i:] for i in range(len(chars)) if chars[i:] in known), None)
+        if prefix is None:
+            match = _PREFIX.search(chars)
+            prefix = match.group(0) if match and len(match.group(0)) >= 2 else None
+        if prefix:
+            out.append(prefix + number)
+    return out
+
+
+def answer_card(
+    result: SearchResult,
+    question: str = "",
+    *,
+    docs: dict[str, DocInfo] | None = None,
+    cues: AnswerCues | None = None,
+    related: int = 2,
+    min_similarity: float | None = None,
+) -> AnswerCard | None:
+    """The card for a search, or None when the result is "not found" (never guess). With ``min_similarity``
+    (a search kept to the documents of the conversation's topic), the best passage's similarity decides
+    instead of the calibrated confidence, which is made for questions that stand on their own."""
+    if not result.hits:
         return None
+    if min_similarity is None and not result.found:
+        return None
+    if min_similarity is not None and (not result.passages or result.passages[0].score < min_similarity):
+        return None
+    cues = cues or default_cues()
+    q = normalize(question or result.query)
     top = result.hits[0]
-    # Other documents that scored close to the best one are offered as "see also" sources.
-    also = tuple(h.citation for h in result.hits[1 : 1 + related] if h.score >= top.score * 0.8)
-    return AnswerCard(
-        doc_id=top.doc.doc_id,
-        title=top.doc.title,
-        summary=top.doc.summary,
-        heading=" > ".join(top.chunk.heading),
-        passage=top.chunk.text,
-        citation=top.citation,
-        superseded_by=top.doc.superseded_by,
-        confidence=result.confidence,
-        also=also,
+    chosen = choose_passage(result, q, cues)
+    kind: Kind
+    if chosen is None or (cues.is_definition(q) and not cues.asked(q)):
+        doc, heading, passage, kind = top.doc, top.chunk.heading, top.chunk.text, "summary"
+        if chosen is not None and chosen.chunk.doc_id == top.doc.doc_id:
+            heading, passage = chosen.chunk.heading, _shown(chosen)
+    else:
+        hit = next(h for h in result.hits if h.doc.doc_id == chosen.chunk.doc_id)
+        doc, heading, passage, kind = hit.doc, chosen.chunk.heading, _shown(chosen), "passage"
+    known = docs or {h.doc.doc_id: h.doc for h in result.hits}
+    own = cite(doc, heading)
+    named = tuple(
+        c
+        for c in named_sources(passage if kind == "passage" else doc.summary, known)
+        if c.doc_no != own.doc_no or c.article
     )
+    # Other documents that scored close to the best one are offered as "see also" sources.
+    close = tuple(h.citation for h in result.hits[1 : 1 + related] if h.score >= top.score * 0.8 and h.doc != doc)
+    return AnswerCard(
+        doc_id=doc.doc_id,
+        title=doc.title,
+        summary=doc.summary,
+        heading=" > ".join(heading),
+        passage=passage,
+        citation=own if (own.doc_no or own.article or not named) else named[0],
+        superseded_by=doc.superseded_by,
+        confidence=result.confidence,
+        also=(*named, *close),
+        kind=kind,
+    )
+
+
+def _shown(hit: PassageHit) -> str:
+    """The whole section when it fits on a phone screen, else the passage itself."""
+    return hit.section if len(hit.section) <= SECTION_LIMIT else hit.chunk.text

@@ -15,14 +15,15 @@ from retrieval.chunking import Chunk
 from retrieval.citations import Citation, DocInfo, cite
 from retrieval.embedder import Embedder
 from retrieval.fusion import dedupe, reciprocal_rank_fusion
-from textnorm import normalize
 from retrieval.references import referenced_documents
 from retrieval.store import LoadedIndex, load_index
 from retrieval.synonyms import Synonyms
 from retrieval.tokenizer import Tokenizer
+from textnorm import normalize
 
 Mode = Literal["hybrid", "dense", "sparse"]
 CANDIDATES = 100
+KEYWORD_WEIGHT = 0.03  # keyword overlap only breaks near-ties between passages of similar meaning
 # Weights of the ranked lists in the fusion (tuned on the development set, see docs/benchmarks.md).
 DEFAULT_WEIGHTS = {
     "dense_passage": 1.0,
@@ -40,9 +41,12 @@ class Filters:
     scopes: frozenset[str] | None = None
     audience: str | None = None
     include_superseded: bool = False
+    doc_ids: frozenset[str] | None = None  # only these documents (a follow-up stays on its topic)
 
     def allows(self, doc: DocInfo) -> bool:
         if doc.status == "superseded" and not self.include_superseded:
+            return False
+        if self.doc_ids is not None and doc.doc_id not in self.doc_ids:
             return False
         if self.scopes is not None and doc.scope not in self.scopes:
             return False
@@ -104,6 +108,17 @@ class DocHit:
 
 
 @dataclass(frozen=True)
+class PassageHit:
+    """One passage of a top document, scored by its own similarity to the query or its section questions'
+    (``cosine`` is the passage's own), with its whole section."""
+
+    chunk: Chunk
+    score: float
+    cosine: float
+    section: str  # the whole section the passage belongs to
+
+
+@dataclass(frozen=True)
 class SearchResult:
     query: str
     hits: tuple[DocHit, ...]
@@ -111,6 +126,21 @@ class SearchResult:
     found: bool
     extra_terms: tuple[str, ...] = field(default=())
     signals: Signals | None = None
+    passages: tuple[PassageHit, ...] = field(default=())
+
+
+def merge_passages(texts: list[str], max_overlap: int = 120) -> str:
+    """The section text from its passages in order: each passage may repeat the end of the one before it
+    (chunking overlaps a short last sentence), which is dropped once. Overlaps under four characters are
+    coincidences, not repeats."""
+    merged = ""
+    for text in texts:
+        overlap = next(
+            (n for n in range(min(max_overlap, len(merged), len(text)), 3, -1) if merged.endswith(text[:n])), 0
+        )
+        piece = text[overlap:]
+        merged += ("\n" if merged and not merged.endswith("\n") and piece and overlap == 0 else "") + piece
+    return merged.strip()
 
 
 class Retriever:
@@ -181,9 +211,9 @@ class Retriever:
         self, query: str, top_k: int = 5, *, filters: Filters = Filters(), mode: Mode = "hybrid"
     ) -> SearchResult:
         index = self.index
-        text = normalize(query)
-        # Keyword search needs the documents' words; the embedding model copes with everyday ones.
-        keywords = self._synonyms.rewrite(text) if self._synonyms else text
+        # Dialect and voice-typing words are rewritten for both searches ("要带些么子材料" → "要带些什么材料").
+        text = self._synonyms.rewrite(query) if self._synonyms else normalize(query)
+        keywords = text
         extra = tuple(self._synonyms.expand(keywords)) if self._synonyms else ()
         qvec = self._embedder.encode([text])
         allowed = {d for d, info in index.docs.items() if filters.allows(info)}
@@ -225,7 +255,46 @@ class Retriever:
         # A question that names the top document's number, article or hotline is answered by it.
         referenced = hits[0].doc.doc_id in rankings.get("reference", [])
         found = confidence >= self.calibration.threshold or referenced
-        return SearchResult(query, tuple(hits), confidence, found, extra, signals)
+        passages = self._rank_passages(index, [h.doc.doc_id for h in hits], sparse, qvec[0])
+        return SearchResult(query, tuple(hits), confidence, found, extra, signals, passages)
+
+    def _rank_passages(
+        self,
+        index: LoadedIndex,
+        docs: list[str],
+        sparse: list[tuple[int, float]],
+        qvec: np.ndarray,
+        limit: int = 20,
+    ) -> tuple[PassageHit, ...]:
+        """The passages of the best documents, best first. A passage scores its own similarity to the query
+        or that of the closest of its section's own questions, whichever is higher (the questions were
+        written to lead to that section), plus a little for shared keywords."""
+        positions = [p for d in docs for p in index.passages_by_doc.get(d, [])]
+        if not positions:
+            return ()
+        vectors = np.asarray(index.vectors)
+        own = vectors[positions] @ qvec
+        asked = index.section_questions_by_doc
+        by_section: dict[tuple[str, tuple[str, ...]], float] = {}
+        for doc in docs:
+            for heading, question_positions in asked.get(doc, {}).items():
+                by_section[(doc, heading)] = float(np.max(vectors[question_positions] @ qvec))
+        keyword = {p: s for p, s in sparse}
+        top_keyword = max((keyword.get(p, 0.0) for p in positions), default=0.0) or 1.0
+        scored = []
+        for pos, cosine in zip(positions, own, strict=True):
+            chunk = index.chunks[pos]
+            similarity = max(float(cosine), by_section.get((chunk.doc_id, chunk.heading), -1.0))
+            scored.append((similarity + KEYWORD_WEIGHT * keyword.get(pos, 0.0) / top_keyword, pos, float(cosine)))
+        scored.sort(reverse=True)
+        out = []
+        for score, pos, cosine in scored[:limit]:
+            chunk = index.chunks[pos]
+            whole = merge_passages(
+                [index.chunks[p].text for p in index.passages_by_section[(chunk.doc_id, chunk.heading)]]
+            )
+            out.append(PassageHit(chunk, score, cosine, whole))
+        return tuple(out)
 
     def _unknown_share(self, index: LoadedIndex, keywords: str) -> float:
         tokens = list(dict.fromkeys(self._tokenizer(keywords)))

@@ -79,6 +79,22 @@ class LoadedIndex:
                 out.setdefault(chunk.doc_id, []).append(i)
         return out
 
+    @cached_property
+    def section_questions_by_doc(self) -> dict[str, dict[tuple[str, ...], list[int]]]:
+        out: dict[str, dict[tuple[str, ...], list[int]]] = {}
+        for i, chunk in enumerate(self.chunks):
+            if chunk.kind == "question" and chunk.heading:
+                out.setdefault(chunk.doc_id, {}).setdefault(chunk.heading, []).append(i)
+        return out
+
+    @cached_property
+    def passages_by_section(self) -> dict[tuple[str, tuple[str, ...]], list[int]]:
+        out: dict[tuple[str, tuple[str, ...]], list[int]] = {}
+        for i, chunk in enumerate(self.chunks):
+            if chunk.kind == "passage":
+                out.setdefault((chunk.doc_id, chunk.heading), []).append(i)
+        return out
+
 
 def embedding_key(model: str, text: str) -> str:
     return hashlib.sha256(f"{model}\x1f{text}".encode()).hexdigest()[:24]

@@ -8,8 +8,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.payload import handoff_payload
 from bot.case_summary import case_summary
+from bot.dialogue.payload import handoff_payload
 from bot.services import get_services
 
 

@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.payload import PAYLOAD_VERSION
+from bot.dialogue.payload import delete_request_payload
 
 
 class ActionRequestDeletion(Action):
@@ -16,5 +16,5 @@ class ActionRequestDeletion(Action):
         return "action_request_deletion"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        dispatcher.utter_message(json_message={"tongxin": PAYLOAD_VERSION, "kind": "delete_request"})
+        dispatcher.utter_message(json_message=delete_request_payload())
         return []

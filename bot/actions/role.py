@@ -17,6 +17,7 @@ class ActionSetRole(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         role = get_services().extractor.role(tracker.latest_message.get("text") or "") or tracker.get_slot("role")
-        role = role if role in ("parent", "child_director", "staff") else "parent"
-        dispatcher.utter_message(response="utter_role_parent" if role == "parent" else "utter_role_reference")
+        role = role if role in ("parent", "child_director", "staff", "child") else "parent"
+        response = {"parent": "utter_role_parent", "child": "utter_child_support"}.get(role, "utter_role_reference")
+        dispatcher.utter_message(response=response)
         return [SlotSet("role", role)]

@@ -43,10 +43,18 @@ _ZH = {
 _NUM = r"(\d{1,2}|[零一两二三四五六七八九十]{1,3})"
 _AGE = re.compile(_NUM + r"\s*(?:周岁|岁)(半)?")
 _AGE_MONTHS = re.compile(_NUM + r"\s*个月(?:大|的宝宝|的孩子)")
+# "伢十二", "孙子十五了", "孩子才八岁": the age of the child named, without 岁 (clause by clause).
+_AGE_OF_CHILD = re.compile(
+    r"(?:孩子|孙子|孙女|外孙女|外孙|儿子|女儿|闺女)(?:今年|才|已经|快|刚)?"
+    + r"(\d{1,2}|[一二三四五六七八九十]{1,3})(?:了|岁)?$"
+)
 _AGE_ALONE = re.compile(r"^(?:孩子|娃|伢)?(?:今年)?" + _NUM + r"(?:了|岁了)?$")
 _DURATION = re.compile(r"(?:快|近|差不多|将近|有)?" + _NUM + r"\s*(?:个)?\s*(年|月)(?:多)?")
 _CLAUSE = re.compile(r"[，,。.;；!！?？\n]+")
-_NEGATED = re.compile(r"(不是|并不是|也不是|没有|没|并没有|不|并非)(在|是|去)?$")
+_QUESTION = re.compile(r"吗|么$|算不算|能不能|是不是|可不可以|怎么|什么|哪些|哪个|多少|呢")
+# More telling than where a parent is: "在外地，电话打得通" is about whether the parent can be reached.
+SPECIFIC = ("absent_reachable", "lost_contact", "whereabouts_unknown", "deceased")
+_NEGATED = re.compile(r"(不是|并不是|也不是|没有|没|并没有|不|并非)(在|是|去|人|人会|谁)?$")
 _GRADE = re.compile(r"([一二三四1234])级")
 _SEVERE_TYPES = ("精神", "智力")
 _OTHER_TYPES = ("肢体", "视力", "听力", "言语", "多重")
@@ -64,7 +72,8 @@ def zh_number(text: str) -> int | None:
     if "十" in text:
         tens, _, ones = text.partition("十")
         return (_ZH[tens] if tens else 1) * 10 + (_ZH[ones] if ones else 0)
-    return _ZH[text] if len(text) == 1 else None
+    # "六七年": a range, read as its lower end.
+    return _ZH[text[0]] if len(text) <= 2 else None
 
 
 @dataclass(frozen=True)
@@ -90,6 +99,7 @@ class Lexicon:
         for value, words in data["hukou"].items():
             phrases += [(w, "hukou", value) for w in words]
         self._phrases = sorted(((normalize(p), k, v) for p, k, v in phrases), key=lambda t: -len(t[0]))
+        self.durations = [p for p in self._phrases if p[1] == "duration"]
 
     def scan(self, text: str, phrases: list[tuple[str, str, str]] | None = None) -> list[Match]:
         """Leftmost-longest, non-overlapping matches."""
@@ -164,7 +174,8 @@ class FactExtractor:
 
     def read(self, text: str, requested: str | None = None, pending: str | None = None) -> Reading:
         """Facts and clarifications; ``pending`` is the clarification that was just asked about ``requested``."""
-        t = standardise(text)
+        # A space typed between words often ends a clause ("他爸坐牢 他妈跑了"): it is kept as a comma.
+        t = "，".join(standardise(part) for part in text.split())
         facts: dict[str, Any] = {}
         self._age(t, requested, facts)
         clarify = self._parents(t, requested, pending, facts)
@@ -189,10 +200,13 @@ class FactExtractor:
         return None
 
     def role(self, text: str) -> str | None:
-        t = normalize(text)
+        t = standardise(text)
         for role in ("child_director", "staff", "parent", "child"):
-            if any(normalize(w) in t for w in self.lex.data["roles"][role]):
-                return role
+            for w in self.lex.words("roles", role):
+                at = t.find(w)
+                # "我是孩子" is a child, "我是孩子的婆婆" is not.
+                if at >= 0 and not (role == "child" and t[at + len(w) : at + len(w) + 1] in ("的", "他", "她")):
+                    return role
         return None
 
     def _age(self, t: str, requested: str | None, facts: dict[str, Any]) -> None:
@@ -203,6 +217,11 @@ class FactExtractor:
         if _AGE_MONTHS.search(t):
             facts["child_age"] = 0
             return
+        for clause in _CLAUSE.split(t):
+            of_child = _AGE_OF_CHILD.search(clause)
+            if of_child and (n := zh_number(of_child.group(1))) is not None:
+                facts["child_age"] = n
+                return
         if requested == "child_age":
             alone = _AGE_ALONE.match(t.strip("。.!！ "))
             if alone and (n := zh_number(alone.group(1))) is not None:
@@ -216,8 +235,11 @@ class FactExtractor:
         markers = self.lex.words("term_markers")
         for clause in filter(None, _CLAUSE.split(t)):
             matches = self.lex.scan(clause)
-            durations = [m.value for m in matches if m.kind == "duration"]
-            current = last_parent
+            # Time words on their own scan: "走了几年没音信" still says "几年" about the lost contact.
+            durations = [m.value for m in self.lex.scan(clause, self.lex.durations)]
+            named = any(m.kind == "parent" for m in matches)
+            # A question about a situation ("这种重病能算吗") says nothing about the parent talked of before.
+            current = last_parent if named or not _QUESTION.search(clause) else None
             previous: Match | None = None
             for m in matches:
                 if m.kind == "parent":
@@ -241,6 +263,8 @@ class FactExtractor:
                     value = self._situation(m.value, clause, durations, markers)
                     if value.startswith("clarify:"):
                         unclear.setdefault(parent, (value.removeprefix("clarify:"), clause))
+                    elif facts.get(parent) in ("migrant_worker", "at_home") and m.value in SPECIFIC:
+                        facts[parent] = value
                     else:
                         facts.setdefault(parent, value)
         if asked and asked not in facts and pending:
@@ -345,10 +369,12 @@ class FactExtractor:
                     facts[requested] = "certified"
             return
         topic = YES_NO_FACTS[requested]
-        # Words about the topic decide before bare yes/no: "没人管" is a yes to "is the child neglected?".
-        if any(w in t for w in self.lex.words(topic, "no")):
+        # Words about the topic decide before bare yes/no: "没人管" is a yes to "is the child neglected?",
+        # "也没人欺负他" a no.
+        yes = [t.find(w) for w in self.lex.words(topic, "yes") if w in t]
+        if any(w in t for w in self.lex.words(topic, "no")) or (yes and all(_NEGATED.search(t[:i]) for i in yes)):
             facts[requested] = False
-        elif any(w in t for w in self.lex.words(topic, "yes")):
+        elif yes:
             facts[requested] = True
         elif self._replied(t, "no"):
             facts[requested] = False
@@ -362,9 +388,12 @@ class FactExtractor:
             elif any(w in t for w in self.lex.words("disability", "certified")) and not self._parent_disabled(t):
                 facts[fact] = "certified"
         elif fact == "family_low_income":
-            if any(w in t for w in self.lex.words("low_income", "no")):
+            yes = [t.find(w) for w in self.lex.words("low_income", "yes") if w in t]
+            if any(w in t for w in self.lex.words("low_income", "no")) or (
+                yes and all(_NEGATED.search(t[:i]) for i in yes)
+            ):
                 facts[fact] = False
-            elif any(w in t for w in self.lex.words("low_income", "yes")):
+            elif yes:
                 facts[fact] = True
 
     def _parent_disabled(self, t: str) -> bool:

@@ -30,7 +30,7 @@ FACT_WORDS: dict[str, tuple[str, ...]] = {
     "child_disability": ("残疾",),
     "guardianship_harm": ("打骂", "虐待", "遗弃", "没人照看"),
 }
-_SPACE = re.compile(r"\s+")
+_SPACE = re.compile(r"[\s“”‘’「」『』\"']+")
 _QUESTION = re.compile(r"[^。！!？?\n]*[？?]")
 
 
@@ -62,7 +62,11 @@ class TurnView:
         replies = body.get("replies") or []
         return cls(
             texts=tuple(str(r.get("text", "")) for r in replies),
-            bot_texts=tuple(str(r.get("text", "")) for r in replies if r.get("author", "bot") != "system"),
+            # The first-contact notice ("【使用须知】…") is the gateway's, not an answer; its other replies
+            # (the emergency reply, the deletion question) are.
+            bot_texts=tuple(
+                str(r.get("text", "")) for r in replies if not str(r.get("text", "")).startswith("【使用须知】")
+            ),
             citations=tuple(c for r in replies for c in r.get("citations") or []),
             handoff=body.get("handoff"),
         )

@@ -35,9 +35,7 @@ RANKING_LENGTH = "ranking_length"
 
 def _features(messages: list[Message]) -> tuple[sparse.csr_matrix | None, Matrix | None]:
     """Sentence-level counts and vectors of the messages (None when a featurizer left none)."""
-    sentences = [
-        (message.get_sparse_features(TEXT)[1], message.get_dense_features(TEXT)[1]) for message in messages
-    ]
+    sentences = [(message.get_sparse_features(TEXT)[1], message.get_dense_features(TEXT)[1]) for message in messages]
     counts = [s.features for s, _ in sentences if s is not None]
     dense = [d.features for _, d in sentences if d is not None]
     return (

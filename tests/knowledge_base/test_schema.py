@@ -115,3 +115,25 @@ def test_public_contact_is_none_for_unverified_entries() -> None:
 def test_county_must_be_a_yichang_county() -> None:
     with pytest.raises(ValidationError):
         Referral.model_validate(referral(county="武昌区"))
+
+
+@pytest.mark.parametrize(
+    ("field", "text"),
+    [
+        ("note", "值班电话 0717-6223456"),
+        ("note", "可以打6223456咨询"),
+        ("hours", "工作日8:30-17:30，电话8888"),
+        ("purpose", "心理咨询，拨打 13912345678"),
+        ("who_should_call", "家长（热线 96333）"),
+    ],
+)
+def test_unverified_free_text_cannot_hide_a_phone_number(field: str, text: str) -> None:
+    with pytest.raises(ValidationError, match="reads like a phone number"):
+        Referral.model_validate(referral(**{field: text}))
+
+
+@pytest.mark.parametrize(
+    "note", ["全市有112名儿童督导员、1654名儿童主任", "2016年起运行，遇到危险请打110或12355", "共建有9个中心"]
+)
+def test_counts_years_and_verified_lines_are_not_phone_numbers(note: str) -> None:
+    assert Referral.model_validate(referral(note=note)).note == note

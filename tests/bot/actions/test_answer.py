@@ -19,7 +19,7 @@ async def test_parent_gets_summary_first_with_citation_and_details_button(use_se
     events = await ActionAnswerPolicy().run(dispatcher, tracker("什么是事实无人抚养儿童"), {})
     [message] = dispatcher.messages
     assert message["response"] == "utter_policy_answer"
-    assert message["summary"] == kb.document("de_facto_unsupported_definition").meta.summary
+    assert message["answer"] == kb.document("de_facto_unsupported_definition").meta.summary
     assert "民发〔2019〕62号" in message["source"]
     assert message["custom"]["citations"][0]["doc_no"] == "民发〔2019〕62号"
     set_ = slots(events)

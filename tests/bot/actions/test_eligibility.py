@@ -6,7 +6,9 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.eligibility import (
+    ActionAskMother,
     ActionEligibilityResult,
+    ActionRestartScreening,
     ActionStartScreening,
     ActionStopScreening,
     ValidateEligibilityForm,
@@ -97,12 +99,41 @@ async def test_form_ends_when_nothing_can_change_a_verdict(use_services: Any, kb
     assert set_["guardianship_harm"] is False and set_["requested_slot"] is None
 
 
-async def test_start_resets_previous_answers(use_services: Any, kb: KnowledgeBase) -> None:
+async def test_an_accepted_check_keeps_what_was_said(use_services: Any, kb: KnowledgeBase) -> None:
     use_services(search_result(kb, None))
     dispatcher = CollectingDispatcher()
-    events = await ActionStartScreening().run(dispatcher, tracker("帮我看看", slots={"child_age": 5}), {})
-    assert slots(events)["child_age"] is None
+    events = await ActionStartScreening().run(dispatcher, tracker("好的", slots={"child_age": 5}), {})
+    assert "child_age" not in slots(events)
+    assert dispatcher.messages[0]["response"] == "utter_screening_continue"
+
+
+async def test_a_fresh_screening_forgets_previous_answers(use_services: Any, kb: KnowledgeBase) -> None:
+    use_services(search_result(kb, None))
+    dispatcher = CollectingDispatcher()
+    events = await ActionRestartScreening().run(dispatcher, tracker("重新判断", slots={"child_age": 5}), {})
+    assert slots(events)["child_age"] is None and slots(events)["clarify"] is None
     assert dispatcher.messages[0]["response"] == "utter_screening_intro"
+
+
+async def test_a_hinted_status_is_clarified_before_anything_else(use_services: Any, kb: KnowledgeBase) -> None:
+    use_services(search_result(kb, None))
+    set_, _ = await validate("他妈跑了好几年 他爸在坐牢 伢十岁")
+    assert "mother" not in set_ and set_["clarify"] == {"mother": "reachable"}
+    assert set_["requested_slot"] == "mother"
+    dispatcher = CollectingDispatcher()
+    await ActionAskMother().run(dispatcher, tracker("", slots={"clarify": {"mother": "reachable"}}), {})
+    assert dispatcher.messages[0]["response"] == "utter_clarify_reachable"
+    answered, _ = await validate(
+        "联系不上半年以上", clarify={"mother": "reachable"}, father="imprisoned", child_age=10, requested_slot="mother"
+    )
+    assert answered["mother"] == "lost_contact_6m" and answered["clarify"] is None
+
+
+async def test_only_what_can_change_the_programmes_asked_about_is_asked(use_services: Any, kb: KnowledgeBase) -> None:
+    use_services(search_result(kb, None))
+    state = {"child_age": 9, "father": "imprisoned", "mother": "deceased", "focus": ["de_facto_unsupported"]}
+    set_, _ = await validate("好的", intent="affirm", requested_slot=None, **state)
+    assert set_["requested_slot"] is None  # 事实无人抚养 is already decided: nothing else is asked
 
 
 async def test_results_eligible_first_with_citations(use_services: Any, kb: KnowledgeBase) -> None:

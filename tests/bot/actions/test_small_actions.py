@@ -4,7 +4,7 @@ from typing import Any
 
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.counselling import ActionCounsellingReferral, ValidateCounsellingForm
+from bot.actions.counselling import ActionCounsellingAnswer, ActionSmallTalk
 from bot.actions.crisis import ActionCrisisResponse
 from bot.actions.hotlines import ActionShowHotlines
 from bot.actions.role import ActionSetRole
@@ -50,38 +50,36 @@ async def test_crisis_reply_names_emergency_lines_and_opens_an_urgent_ticket(
     assert message["custom"]["handoff"]["summary"]["message"] == "继父晚上摸我"
 
 
-async def test_counselling_asks_age_then_county_and_accepts_dont_know(use_services: Any, kb: KnowledgeBase) -> None:
-    use_services(search_result(kb, None))
-    first = slots(
-        await ValidateCounsellingForm().run(
-            CollectingDispatcher(), tracker("孩子最近不爱说话", intent="ask_counselling"), {}
-        )
-    )
-    assert first == {"requested_slot": "child_age"}
-    second = slots(
-        await ValidateCounsellingForm().run(
-            CollectingDispatcher(), tracker("12岁", slots={"requested_slot": "child_age"}, intent="inform"), {}
-        )
-    )
-    assert second == {"child_age": 12, "requested_slot": "county"}
-    third = slots(
-        await ValidateCounsellingForm().run(
-            CollectingDispatcher(),
-            tracker("不知道", slots={"requested_slot": "county", "child_age": 12}, intent="dont_know"),
-            {},
-        )
-    )
-    assert third == {"county": "unknown", "requested_slot": None}
-
-
-async def test_counselling_referral_shows_verified_numbers_and_unverified_local_teams(
-    use_services: Any, kb: KnowledgeBase
-) -> None:
+async def test_counselling_names_help_at_once_without_asking_the_age(use_services: Any, kb: KnowledgeBase) -> None:
     use_services(search_result(kb, None))
     dispatcher = CollectingDispatcher()
-    await ActionCounsellingReferral().run(dispatcher, tracker("", slots={"county": "秭归县"}), {})
-    services = dispatcher.messages[0]["services"]
+    await ActionCounsellingAnswer().run(dispatcher, tracker("孩子最近不爱说话 秭归的", intent="ask_counselling"), {})
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_counselling_referral"
+    services = message["services"]
     assert "12355" in services
     assert "秭归县" in services and "心理咨询师队伍" in services
     local_lines = [line for line in services.splitlines() if "秭归县" in line or "心理咨询师" in line]
     assert local_lines and all(not any(ch.isdigit() for ch in line.split("：")[0]) for line in local_lines)
+
+
+async def test_a_child_asking_for_help_is_answered_as_a_child(use_services: Any, kb: KnowledgeBase) -> None:
+    use_services(search_result(kb, None))
+    dispatcher = CollectingDispatcher()
+    events = await ActionCounsellingAnswer().run(
+        dispatcher, tracker("我爸爸妈妈都在外面打工 我好想他们", intent="ask_counselling"), {}
+    )
+    assert [m["response"] for m in dispatcher.messages] == ["utter_child_support"]
+    assert slots(events) == {"role": "child"}
+
+
+async def test_small_talk_from_a_child_about_secrets_gets_the_honest_answer(
+    use_services: Any, kb: KnowledgeBase
+) -> None:
+    use_services(search_result(kb, None))
+    dispatcher = CollectingDispatcher()
+    await ActionSmallTalk().run(dispatcher, tracker("你会不会告诉我爸妈和老师", intent="chitchat"), {})
+    assert [m["response"] for m in dispatcher.messages] == ["utter_child_confidentiality"]
+    adult = CollectingDispatcher()
+    await ActionSmallTalk().run(adult, tracker("你每天陪这么多人聊天累不累", intent="chitchat"), {})
+    assert [m["response"] for m in adult.messages] == ["utter_chitchat"]

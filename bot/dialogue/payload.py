@@ -15,20 +15,12 @@ PAYLOAD_VERSION = 1
 
 
 def answer_payload(card: AnswerCard) -> dict[str, Any]:
-    seen: set[tuple[str | None, str]] = set()
-    citations = []
-    for citation in (card.citation, *card.also):
-        data = citation.to_json()
-        key = (data["doc_no"], data["title"])
-        if key not in seen:  # several topical documents may rest on the same official document
-            seen.add(key)
-            citations.append(data)
     return {
         "tongxin": PAYLOAD_VERSION,
         "kind": "policy_answer",
         "doc_id": card.doc_id,
         "confidence": round(card.confidence, 4),
-        "citations": citations,
+        "citations": [c.to_json() for c in card.sources],
     }
 
 
@@ -49,3 +41,7 @@ def screening_payload(result: ProgramResult) -> dict[str, Any]:
         "verdict": result.verdict,
         "citations": citations,
     }
+
+
+def delete_request_payload() -> dict[str, Any]:
+    return {"tongxin": PAYLOAD_VERSION, "kind": "delete_request"}
