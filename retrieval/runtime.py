@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 
 from knowledge_base.loader import load_knowledge_base
 from retrieval.corpus import build_corpus
 from retrieval.domain import load_training
-from retrieval.embedder import Embedder, SentenceTransformerEmbedder
+from retrieval.embedder import Embedder, make_embedder
 from retrieval.searcher import Calibration, Retriever
 from retrieval.settings import RetrievalSettings
 from retrieval.store import BuildReport, build_index
@@ -26,7 +27,7 @@ def load_calibration(settings: RetrievalSettings) -> Calibration:
 def make_retriever(settings: RetrievalSettings, embedder: Embedder | None = None) -> Retriever:
     return Retriever(
         settings.index_dir,
-        embedder or SentenceTransformerEmbedder(settings.embedding_model),
+        embedder or make_embedder(settings.embedding_model, settings.encoder_dir),
         JiebaTokenizer(),
         synonyms=Synonyms.load(),
         calibration=load_calibration(settings),
@@ -44,7 +45,8 @@ def build(
     return build_index(
         build_corpus(kb),
         settings.index_dir,
-        embedder or SentenceTransformerEmbedder(settings.embedding_model),
+        # A build embeds hundreds of passages at once: every core, unlike a serving process.
+        embedder or make_embedder(settings.embedding_model, settings.encoder_dir, threads=os.cpu_count()),
         JiebaTokenizer(),
         hnsw_threshold=settings.hnsw_threshold,
         force=force,

@@ -20,5 +20,7 @@ class RetrievalSettings(BaseSettings):
     kb_dir: Path = KB_ROOT
     index_dir: Path = PROJECT_ROOT / "var" / "index"
     embedding_model: str = Field(DEFAULT_MODEL, description="'m3e-small' (bundled), a folder, or a hub name")
+    # The model exported to ONNX (`make build`: python -m encoding.export); used when it is that model.
+    encoder_dir: Path = PROJECT_ROOT / ".build" / "encoder" / "m3e-small"
     hnsw_threshold: int = DEFAULT_HNSW_THRESHOLD
     calibration_file: Path = Path(__file__).resolve().parent / "data" / "calibration.json"

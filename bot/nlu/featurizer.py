@@ -3,12 +3,12 @@
 Character n-grams alone cannot tell "孩子喝了农药" (danger) from "种子化肥哪里买" (out of
 scope) or "补贴从什么时候开始发" (a policy question) when the words were never seen in
 training; a sentence encoder trained on Chinese paraphrases can. Training copies the exported
-encoder into the model archive, so a trained model needs nothing outside itself to run.
+encoder (ONNX, ``encoding/``) into the model archive, so a trained model needs nothing outside itself to run.
 
 In ``config.yml``::
 
     - name: bot.nlu.featurizer.EncoderFeaturizer
-      model_dir: .build/encoder/m3e-small   # written by `python -m bot.nlu.export`
+      model_dir: .build/encoder/m3e-small   # written by `python -m encoding.export`
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.encoder import CONFIG_FILE, VOCAB_FILE, WEIGHTS_FILE, SentenceEncoder
+from encoding.encoder import FILES, SentenceEncoder, check_files
 
 MODEL_DIR = "model_dir"
 
@@ -75,9 +75,9 @@ class EncoderFeaturizer(DenseFeaturizer, GraphComponent):  # type: ignore[misc]
         if not self._config[MODEL_DIR]:
             raise InvalidConfigException(f"{type(self).__name__} needs '{MODEL_DIR}' (see bot/nlu/featurizer.py)")
         source = Path(self._config[MODEL_DIR])
-        SentenceEncoder.check_files(source)  # fail here, with the fix in the message, not at serving time
+        check_files(source)  # fail here, with the fix in the message, not at serving time
         with self._model_storage.write_to(self._resource) as target:
-            for name in (WEIGHTS_FILE, VOCAB_FILE, CONFIG_FILE):
+            for name in FILES:
                 shutil.copyfile(source / name, Path(target) / name)
         return self._resource
 

@@ -1,4 +1,4 @@
-"""bot/nlu/encoder.py: the numpy m3e-small must tokenize and embed exactly as the reference stack."""
+"""encoding/: the exported m3e-small (ONNX) must tokenize and embed exactly as the reference stack."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.nlu.encoder import SentenceEncoder, WordPieceTokenizer
-from bot.nlu.export import main as export_main
+from encoding.encoder import SentenceEncoder
+from encoding.export import main as export_main
+from encoding.tokenizer import WordPieceTokenizer
 from retrieval.embedder import SentenceTransformerEmbedder, resolve_model_path
 
 TEXTS = [
@@ -59,13 +60,13 @@ def encoder(exported: Path) -> SentenceEncoder:
 @pytest.mark.slow
 class TestAgainstReference:
     def test_export_writes_the_three_files(self, exported: Path, capsys: pytest.CaptureFixture[str]) -> None:
-        assert sorted(p.name for p in exported.iterdir()) == ["config.json", "vocab.txt", "weights.npz"]
+        assert sorted(p.name for p in exported.iterdir()) == ["config.json", "model.onnx", "vocab.txt"]
         assert json.loads((exported / "config.json").read_text())["hidden_size"] == 512
 
     def test_export_json_summary(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         assert export_main(["--out", str(tmp_path), "--json"]) == 0
         summary = json.loads(capsys.readouterr().out)
-        assert summary["vocab"] == 21128 and summary["num_hidden_layers"] == 4
+        assert summary["vocab"] == 21128 and summary["hidden_size"] == 512
 
     def test_tokenizer_matches_huggingface(self, encoder: SentenceEncoder) -> None:
         from tokenizers import Tokenizer
@@ -83,7 +84,7 @@ class TestAgainstReference:
 
     def test_token_vectors_align_with_the_given_tokens(self, encoder: SentenceEncoder) -> None:
         tokens = ["孩子", "爸爸", "\u200b", "在", "坐牢"]
-        per_token, sentence = encoder.embed_tokens(tokens)
+        per_token, sentence = encoder.embed_token_batches([tokens])[0]
         assert per_token.shape == (5, 512) and sentence.shape == (1, 512)
         assert not per_token[2].any()  # a token with no word pieces
         assert all(per_token[i].any() for i in (0, 1, 3, 4))
@@ -93,11 +94,11 @@ class TestAgainstReference:
         np.testing.assert_allclose(batched[1][0], per_token, atol=1e-4)
 
     def test_input_longer_than_the_model_is_cut_not_an_error(self, encoder: SentenceEncoder) -> None:
-        per_token, sentence = encoder.embed_tokens(["字"] * 600)
+        per_token, sentence = encoder.embed_token_batches([["字"] * 600])[0]
         assert per_token[:510].any(axis=1).all() and not per_token[510:].any()
         assert np.isfinite(sentence).all()
 
 
 def test_loading_without_the_export_says_how_to_fix_it(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match=r"bot\.nlu\.export"):
+    with pytest.raises(FileNotFoundError, match=r"encoding\.export"):
         SentenceEncoder.load(tmp_path)
