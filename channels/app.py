@@ -27,7 +27,7 @@ from channels.limits import BodySizeLimit
 from channels.messages import BotTurn, ChatResponse, InboundMessage
 from channels.rasa_client import RasaClient
 from channels.ratelimit import RateLimiter
-from channels.safety.crisis import CrisisScreen
+from channels.safety.screen import SafetyScreen, load_screen
 from channels.settings import GatewaySettings, get_settings
 from channels.store.store import Store
 from channels.texts import Texts
@@ -83,6 +83,7 @@ def create_app(
     telegram: Any = None,
     wechat: Any = None,
     tracker_url: str | None = None,
+    screen: SafetyScreen | None = None,
 ) -> FastAPI:
     """Build the gateway. ``telegram``/``wechat`` are the channels' settings (None: read from the environment)."""
     settings = settings or get_settings()
@@ -119,7 +120,7 @@ def create_app(
                 store,
                 handoff,
                 hub,
-                CrisisScreen.load(),
+                screen or load_screen(settings.encoder_dir),
                 RateLimiter(settings.rate_burst, settings.rate_per_second),
                 eraser,
                 max_chars=settings.max_text_chars,

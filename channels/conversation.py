@@ -1,11 +1,14 @@
 """One turn of a conversation, the same for every channel.
 
-In order: the conversation is found (one per channel and user) and the message stored; length and
-rate limits; a numbered choice becomes its button; the first-contact notice; the crisis screen (always,
-also while a hotline worker has the conversation); the gateway's own pending questions (delete my
-data, call-back number, rating); an active ticket routes the message to staff; otherwise Rasa answers
-and its signals (handoff, delete request) are acted on. Every reply is stored; nothing is lost when a
-part fails: the user gets a polite reply with the verified hotlines.
+In order: the conversation is found (one per channel and user); the crisis screen reads the message (the
+head of an over-long one) with the conversation's recent risk, and the message is stored with the screen's
+result, before anything can refuse it; a danger message (``urgent``) gets the emergency reply and an urgent
+ticket at once, whatever the limits or the dialogue. Then length and rate limits; a numbered choice becomes
+its button; the first-contact notice; the gateway's own pending questions (delete my data, call-back number,
+rating); an active ticket routes the message to staff; otherwise Rasa answers and its signals (handoff,
+delete request) are acted on. A message of ``concern`` gets its answer and a gentle safety check, and a
+high-priority ticket for staff review. Every reply is stored; nothing is lost when a part fails: the user
+gets a polite reply with the verified hotlines.
 """
 
 from __future__ import annotations
@@ -25,8 +28,8 @@ from channels.hub import Hub
 from channels.messages import BotTurn, Button, InboundMessage, Reply, from_rasa, gateway_signals
 from channels.rasa_client import RasaClient, RasaUnavailableError
 from channels.ratelimit import RateLimiter
-from channels.safety.crisis import CrisisScreen
 from channels.safety.privacy import mask_pii
+from channels.safety.screen import Assessment, SafetyScreen
 from channels.store.records import ConversationRecord
 from channels.store.store import Store
 from channels.texts import Texts
@@ -35,6 +38,7 @@ from channels.tracker_eraser import TrackerEraser
 logger = logging.getLogger(__name__)
 PHRASES = Path(__file__).resolve().parent / "data" / "gateway_phrases.zh.yml"
 CONFIRM_DELETE, CANCEL = "/tx_confirm_delete", "/tx_cancel"
+URGENT_ANSWER_WAIT_S = 3.0  # the emergency reply never waits longer than this for the answer that follows it
 _MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 
 
@@ -89,7 +93,7 @@ class ConversationService:
         store: Store,
         handoff: HandoffService,
         hub: Hub,
-        crisis: CrisisScreen,
+        crisis: SafetyScreen,
         limiter: RateLimiter,
         eraser: TrackerEraser,
         *,
@@ -112,30 +116,83 @@ class ConversationService:
             repeated = await self._repeated(conversation, client_id)
             if repeated is not None:
                 return repeated
-        text = message.text.strip()
-        if len(text) > self.max_chars:
-            return BotTurn([self._system("too_long", max_chars=self.max_chars)])
-        if not self.limiter.allow(f"{message.channel}:{message.sender_id}"):
-            return BotTurn([self._system("rate_limited")])
-        text = choose(text, [Button.model_validate(b) for b in conversation.last_buttons])
-        await asyncio.to_thread(self.store.add_message, conversation.id, "user", text, {}, None, client_id)
+        text = choose(message.text.strip(), [Button.model_validate(b) for b in conversation.last_buttons])
+        # Screened and stored before any limit: a cry for help in a burst or a long message is never lost.
+        head = text[: self.max_chars]
+        recent = await asyncio.to_thread(self.store.recent_risk, conversation.id)
+        risk = await asyncio.to_thread(self.crisis.assess, head, recent)
+        payload = {"risk": {"level": risk.level, "score": round(risk.score, 3), "signals": risk.evidence()}}
+        await asyncio.to_thread(self.store.add_message, conversation.id, "user", text, payload, None, client_id)
         self.hub.publish(CONSOLE, {"type": "message", "conversation_id": conversation.id})
-
-        turn = await self._turn(conversation, text, message)
+        if risk.level == "urgent":
+            turn = await self._emergency(conversation, head, risk, message)
+        elif len(text) > self.max_chars:
+            turn = BotTurn([self._system("too_long", max_chars=self.max_chars)])
+        elif not self.limiter.allow(f"{message.channel}:{message.sender_id}"):
+            turn = BotTurn([self._system("rate_limited")])
+        else:
+            turn = await self._turn(conversation, text, message, risk.level)
+        if risk.level == "concern":
+            turn = await self._safety_check(conversation, head, risk, turn)
         replies = list(turn.replies)
         if not conversation.notice_shown:
             # After the answer, so the first thing a user (or a client reading replies[0]) sees is the answer.
             replies.append(self._system("privacy_notice"))
         return await self._finish(conversation, BotTurn(replies, turn.handoff, turn.signal))
 
-    async def _turn(self, conversation: ConversationRecord, text: str, message: InboundMessage) -> BotTurn:
-        hit = self.crisis.check(text)
-        if hit is not None:
-            logger.warning("crisis screen hit in %s: %s", conversation.id, hit.categories)
-            summary = {"risk_flags": list(hit.categories), "message": text, "source": "crisis_screen"}
-            handoff, status = await self.handoff.open(conversation, "crisis", "urgent", summary)
-            self.hub.publish(CONSOLE, {"type": "alert", "ticket_id": handoff.ticket_id, "urgent": True})
-            return BotTurn([self._system("emergency_reply"), *status], handoff)
+    async def _emergency(
+        self, conversation: ConversationRecord, text: str, risk: Assessment, message: InboundMessage
+    ) -> BotTurn:
+        """Emergency lines first and an urgent ticket; then, if the bot still has the conversation and answers
+        within a few seconds, what the message asks ("打哪个电话", "我该么办") — never delaying the lines."""
+        logger.warning("crisis screen: urgent in %s (%s)", conversation.id, ", ".join(risk.categories) or "model")
+        summary = self._risk_summary(text, risk)
+        handoff, status = await self.handoff.open(conversation, "crisis", "urgent", summary)
+        self.hub.publish(CONSOLE, {"type": "alert", "ticket_id": handoff.ticket_id, "urgent": True})
+        replies = [self._system("emergency_reply"), *status]
+        if handoff.state != "active":
+            try:
+                answer = await asyncio.wait_for(
+                    self._ask_rasa(conversation, text, message, screened="urgent"), URGENT_ANSWER_WAIT_S
+                )
+                replies += [r for r in answer.replies if r.author != "system"]
+            except TimeoutError:
+                logger.info(
+                    "no answer within %ss after the emergency reply in %s", URGENT_ANSWER_WAIT_S, conversation.id
+                )
+        return BotTurn(replies, handoff)
+
+    async def _safety_check(
+        self, conversation: ConversationRecord, text: str, risk: Assessment, turn: BotTurn
+    ) -> BotTurn:
+        """The answer stays; a gentle question whether the child is safe follows, and staff review it."""
+        handoff = turn.handoff
+        if handoff is None:
+            ticket = await asyncio.to_thread(self.store.open_ticket_for, conversation.id)
+            if ticket is None:
+                opened = await asyncio.to_thread(
+                    self.store.open_ticket, conversation.id, "high", "concern", self._risk_summary(text, risk)
+                )
+                self.hub.publish(CONSOLE, {"type": "ticket", "ticket_id": opened.id})
+                ticket = opened
+            handoff = self.handoff.handoff_out(ticket)
+        check = self._system("safety_check", [Button(title=self.texts.handoff_button, payload="/request_human")])
+        return BotTurn([*turn.replies, check], handoff, turn.signal)
+
+    @staticmethod
+    def _risk_summary(text: str, risk: Assessment) -> dict[str, Any]:
+        return {
+            "risk_flags": list(risk.categories),
+            "risk_level": risk.level,
+            "risk_score": round(risk.score, 2),
+            "evidence": risk.evidence(),
+            "message": text,
+            "source": "crisis_screen",
+        }
+
+    async def _turn(
+        self, conversation: ConversationRecord, text: str, message: InboundMessage, screened: str = "none"
+    ) -> BotTurn:
         if conversation.pending:
             pending = await self._pending(conversation, text)
             if pending is not None:
@@ -154,10 +211,16 @@ class ConversationService:
                 return BotTurn([self._system("callback_ask")], self.handoff.handoff_out(ticket))
             if ticket.state == "active":  # a hotline worker has the conversation: the bot stays out
                 return BotTurn([self._system("staff_ack")], self.handoff.handoff_out(ticket))
-        return await self._ask_rasa(conversation, text, message)
+        return await self._ask_rasa(conversation, text, message, screened=screened)
 
-    async def _ask_rasa(self, conversation: ConversationRecord, text: str, message: InboundMessage) -> BotTurn:
-        metadata = {"channel": message.channel, **{k: v for k, v in message.metadata.items() if k != "client_id"}}
+    async def _ask_rasa(
+        self, conversation: ConversationRecord, text: str, message: InboundMessage, *, screened: str = "none"
+    ) -> BotTurn:
+        metadata = {
+            "channel": message.channel,
+            "screened": screened,  # the crisis screen's level: the bot answers, the gateway has done the rest
+            **{k: v for k, v in message.metadata.items() if k != "client_id"},
+        }
         try:
             raw = await self.rasa.send(message.conversation_id, text, metadata)
         except RasaUnavailableError as exc:

@@ -28,6 +28,8 @@ class GatewaySettings(BaseSettings):
     health_timeout_s: float = Field(2.0, gt=0)
     kb_dir: Path = KB_ROOT
     max_text_chars: int = Field(2000, ge=10)
+    # The m3e encoder exported to ONNX (`make build`): the crisis screen's learned half needs it.
+    encoder_dir: Path = PROJECT_ROOT / ".build" / "encoder" / "m3e-small"
 
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'gateway.db'}"
     retention_days: int = Field(180, ge=1)

@@ -18,6 +18,7 @@ REQUIRED = (
     "numbered_prompt",
     "privacy_notice",
     "emergency_reply",
+    "safety_check",
     "too_long",
     "rate_limited",
     "staff_ack",

@@ -20,6 +20,7 @@ from channels.console import auth
 from channels.errors import ApiError, error_body
 from channels.handoff import CONSOLE
 from channels.ratelimit import RateLimiter
+from channels.safety.context import risk_labels
 from channels.safety.privacy import mask_phone, mask_pii
 from channels.store.records import MAX_ROW_ID, StaffRecord, TicketRecord
 from channels.store.store import Store, TicketStateError
@@ -202,7 +203,10 @@ def _list_item(ticket: TicketRecord, position: int | None, names: dict[int, str]
         "created_at": ticket.created_at.isoformat(),
         "waiting_s": max(0, int(time.time() - ticket.created_at.timestamp())),
         "assignee": names.get(ticket.assignee_id) if ticket.assignee_id else None,
-        "risk_flags": summary.get("risk_flags", []),
+        # Staff read Chinese: the screen's category codes (suicide_implicit, …) are shown by their names.
+        "risk_flags": [risk_labels().get(f, f) for f in summary.get("risk_flags", [])],
+        "risk_level": summary.get("risk_level"),
+        "evidence": summary.get("evidence", []),
         "preview": mask_pii(str(preview))[:80],
         "callback_phone": mask_phone(ticket.callback_phone),
         "queue_position": position,

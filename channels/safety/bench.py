@@ -1,14 +1,17 @@
-"""Benchmark the crisis screen on the development bank (``tests/safety/danger_bank.yml``).
+"""Measure the crisis screen (lexicon + learned model + context) on a bank, in-process.
 
 Usage::
 
-    python -m channels.safety.bench            # print recall, false alarms, per-category counts
-    python -m channels.safety.bench --write    # also refresh the section in docs/benchmarks.md
+    python -m channels.safety.bench                                  # the development bank
+    python -m channels.safety.bench --bank tests/safety/held_out_bank.yml
+    python -m channels.safety.bench --write                          # refresh the section in docs/benchmarks.md
 
-Recall is over the ``danger`` messages (every one must trigger); the false-alarm rate is over the
-``benign`` near-misses (none should). ``--write`` replaces only the text between the
-``<!-- crisis-screen:start -->`` and ``<!-- crisis-screen:end -->`` markers, appending them at the end of
-the file if they are absent.
+Recall is over the ``danger`` messages: caught means ``urgent`` or ``concern`` (both name an emergency line
+and open a ticket). The false-alarm rate is over the ``benign`` near-misses: an alarm is ``urgent``
+(``concern`` is a staff review without an alarm, counted separately). The figures on the development bank are
+in-sample (the model was trained on it); ``channels/safety/train.py`` gives the cross-validated ones, and
+``python -m bot.evaluation crisis`` the figures through ``/api/chat``. ``--write`` replaces only the text
+between the ``<!-- crisis-screen:start -->`` and ``<!-- crisis-screen:end -->`` markers.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from channels.safety.crisis import DATA, CrisisHit, CrisisScreen
+from channels.safety.screen import Assessment, SafetyScreen, load_screen
 
 ROOT = Path(__file__).resolve().parents[2]
 BANK = ROOT / "tests" / "safety" / "danger_bank.yml"
@@ -31,6 +34,7 @@ DOCS = ROOT / "docs" / "benchmarks.md"
 START = "<!-- crisis-screen:start -->"
 END = "<!-- crisis-screen:end -->"
 COMMAND = ".venv/bin/python -m channels.safety.bench --write"
+ENCODER = ROOT / ".build" / "encoder" / "m3e-small"
 
 
 @dataclass(frozen=True)
@@ -45,9 +49,10 @@ class Report:
     danger_total: int = 0
     benign_total: int = 0
     missed: list[Item] = field(default_factory=list)
-    false_alarms: list[tuple[Item, CrisisHit]] = field(default_factory=list)
+    false_alarms: list[tuple[Item, Assessment]] = field(default_factory=list)
+    concerns: int = 0  # near-misses sent to staff review (no alarm)
     by_label: dict[str, tuple[int, int]] = field(default_factory=dict)  # bank label -> (caught, total)
-    by_category: Counter[str] = field(default_factory=Counter)  # screen category -> danger messages it fired on
+    by_category: Counter[str] = field(default_factory=Counter)  # lexicon category -> danger messages it fired on
 
     @property
     def recall(self) -> float:
@@ -65,22 +70,24 @@ def load_bank(path: Path = BANK) -> tuple[list[Item], list[Item]]:
     return danger, benign
 
 
-def evaluate(screen: CrisisScreen, danger: list[Item], benign: list[Item]) -> Report:
+def evaluate(screen: SafetyScreen, danger: list[Item], benign: list[Item]) -> Report:
     report = Report(danger_total=len(danger), benign_total=len(benign))
     caught: Counter[str] = Counter()
     total: Counter[str] = Counter()
     for item in danger:
         total[item.category] += 1
-        hit = screen.check(item.text)
-        if hit is None:
+        assessment = screen.assess(item.text)
+        if assessment.level == "none":
             report.missed.append(item)
             continue
         caught[item.category] += 1
-        report.by_category.update(hit.categories)
+        report.by_category.update(assessment.categories)
     for item in benign:
-        hit = screen.check(item.text)
-        if hit is not None:
-            report.false_alarms.append((item, hit))
+        assessment = screen.assess(item.text)
+        if assessment.level == "urgent":
+            report.false_alarms.append((item, assessment))
+        elif assessment.level == "concern":
+            report.concerns += 1
     report.by_label = {label: (caught[label], total[label]) for label in total}
     return report
 
@@ -88,20 +95,21 @@ def evaluate(screen: CrisisScreen, danger: list[Item], benign: list[Item]) -> Re
 def render_text(report: Report) -> str:
     caught = report.danger_total - len(report.missed)
     lines = [
-        f"recall      {report.recall:6.1%}  ({caught}/{report.danger_total} danger messages trigger)",
-        f"false alarm {report.false_alarm_rate:6.1%}  ({len(report.false_alarms)}/{report.benign_total} benign)",
+        f"recall      {report.recall:6.1%}  ({caught}/{report.danger_total} danger messages at urgent or concern)",
+        f"false alarm {report.false_alarm_rate:6.1%}  ({len(report.false_alarms)}/{report.benign_total} urgent)",
+        f"concern     {report.concerns}/{report.benign_total} near-misses sent to staff review",
         "",
         "by bank label (caught/total):",
     ]
     lines += [f"  {label:<20} {c}/{t}" for label, (c, t) in sorted(report.by_label.items())]
-    lines += ["", "screen categories firing on danger messages:"]
+    lines += ["", "lexicon categories firing on danger messages:"]
     lines += [f"  {name:<20} {n}" for name, n in sorted(report.by_category.items())]
     lines += ["", f"missed ({len(report.missed)}):"]
     lines += [f"  {i.id} [{i.category}] {i.text}" for i in report.missed] or ["  -"]
     lines += ["", f"false alarms ({len(report.false_alarms)}):"]
     lines += [
-        f"  {i.id} {i.text}  -> {', '.join(hit.categories)} ({' | '.join(hit.evidence)})"
-        for i, hit in report.false_alarms
+        f"  {i.id} {i.text}  -> {a.score:.1f} ({' | '.join(s.label + ':' + s.evidence for s in a.signals)})"
+        for i, a in report.false_alarms
     ] or ["  -"]
     return "\n".join(lines)
 
@@ -111,13 +119,16 @@ def render_markdown(report: Report) -> str:
     rows = [
         "## Crisis screen",
         "",
-        "Lexicon `channels/data/crisis.zh.yml` on the development bank `tests/safety/danger_bank.yml`.",
+        "The whole screen (lexicon `channels/data/crisis.zh.yml`, learned model, context) on the development bank",
+        "`tests/safety/danger_bank.yml`, in-process. In-sample: the model was trained on this bank (the",
+        "cross-validated figures are in the next section).",
         "",
         "| metric | value |",
         "| --- | --- |",
-        f"| recall (danger messages that trigger) | {report.recall:.1%} ({caught}/{report.danger_total}) |",
-        f"| false alarms (benign near-misses that trigger) | {report.false_alarm_rate:.1%} "
+        f"| danger messages at urgent or concern | {report.recall:.1%} ({caught}/{report.danger_total}) |",
+        f"| near-misses raising an urgent alarm | {report.false_alarm_rate:.1%} "
         f"({len(report.false_alarms)}/{report.benign_total}) |",
+        f"| near-misses at concern (staff review) | {report.concerns}/{report.benign_total} |",
         "",
         "| bank label | caught / total |",
         "| --- | --- |",
@@ -153,10 +164,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--write", action="store_true", help=f"refresh the crisis-screen section of {DOCS.name}")
     parser.add_argument("--bank", type=Path, default=BANK, help="bank file (default: the development bank)")
-    parser.add_argument("--lexicon", type=Path, default=DATA, help="lexicon file (default: crisis.zh.yml)")
+    parser.add_argument("--encoder", type=Path, default=ENCODER, help="the exported encoder (make build)")
     args = parser.parse_args(argv)
     danger, benign = load_bank(args.bank)
-    report = evaluate(CrisisScreen.load(args.lexicon), danger, benign)
+    report = evaluate(load_screen(args.encoder), danger, benign)
     print(render_text(report))
     if args.write:
         write_section(render_markdown(report))

@@ -232,6 +232,17 @@ class Store:
             )
             return [_message(r) for r in reversed(rows)]
 
+    def recent_risk(self, conversation_id: int, limit: int = 3) -> list[float]:
+        """The crisis scores of the conversation's last user messages, newest first (for conversation-level risk)."""
+        with self._session() as s:
+            rows = s.scalars(
+                select(Message)
+                .where(Message.conversation_id == conversation_id, Message.author == "user")
+                .order_by(Message.id.desc())
+                .limit(limit)
+            )
+            return [float(r.payload["risk"]["score"]) for r in rows if isinstance((r.payload or {}).get("risk"), dict)]
+
     def delete_conversation(self, conversation_id: int) -> None:
         """Delete the conversation, its messages and its tickets (a user's "删除我的记录")."""
         with self._session() as s:

@@ -54,7 +54,7 @@ def test_sender_is_namespaced_by_channel(make_client: Make) -> None:
         ({"sender_id": "u1", "text": ""}, "empty_text"),
         ({"sender_id": "u1", "text": "   \n "}, "empty_text"),
         ({"sender_id": "", "text": "你好"}, "empty_text"),
-        ({"sender_id": "u1", "text": "孩" * 10_000}, "text_too_long"),
+        ({"sender_id": "u1", "text": "孩" * 20_001}, "text_too_long"),
         ({"sender_id": "u1", "text": 12}, "invalid_request"),
         (["not", "an", "object"], "invalid_request"),
     ],

