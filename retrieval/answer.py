@@ -24,6 +24,7 @@ from textnorm import normalize
 CUES = Path(__file__).resolve().parent / "data" / "answer_cues.yml"
 SECTION_LIMIT = 520  # longer sections are answered by the matching passage alone (a cheap phone's screen)
 DOC_PENALTY = (0.0, 0.02, 0.04)  # a passage of the second or third document must beat the first's clearly
+COMPILED_ISSUER = "童心守护知识库"  # issuer of the knowledge base's own guides ("童心守护知识库整理")
 CUE_BONUS = 0.025  # holding the kind of fact asked for outweighs a small difference in similarity
 _DOC_NO = re.compile(r"([\u4e00-\u9fff]{1,6})(〔(?:19|20)\d{2}〕\d+号)")
 # Issuing-office prefixes of document numbers ("民发", "国办发"); the characters before them are prose.
@@ -196,6 +197,8 @@ def answer_card(
         for c in named_sources(passage if kind == "passage" else doc.summary, known)
         if c.doc_no != own.doc_no or c.article
     )
+    # The knowledge base's own guides rest on the documents they name: those are their sources.
+    compiled = doc.issuer.startswith(COMPILED_ISSUER) and bool(named)
     # Other documents that scored close to the best one are offered as "see also" sources.
     close = tuple(h.citation for h in result.hits[1 : 1 + related] if h.score >= top.score * 0.8 and h.doc != doc)
     return AnswerCard(
@@ -204,10 +207,10 @@ def answer_card(
         summary=doc.summary,
         heading=" > ".join(heading),
         passage=passage,
-        citation=own if (own.doc_no or own.article or not named) else named[0],
+        citation=named[0] if compiled else own,
         superseded_by=doc.superseded_by,
         confidence=result.confidence,
-        also=(*named, *close),
+        also=(*(named[1:] if compiled else named), *close),
         kind=kind,
     )
 

@@ -23,7 +23,7 @@ from textnorm import normalize
 
 Mode = Literal["hybrid", "dense", "sparse"]
 CANDIDATES = 100
-KEYWORD_WEIGHT = 0.03  # keyword overlap only breaks near-ties between passages of similar meaning
+KEYWORD_WEIGHT = 0.07  # words that set a section apart break near-ties between passages of similar meaning
 # Weights of the ranked lists in the fusion (tuned on the development set, see docs/benchmarks.md).
 DEFAULT_WEIGHTS = {
     "dense_passage": 1.0,
@@ -255,20 +255,21 @@ class Retriever:
         # A question that names the top document's number, article or hotline is answered by it.
         referenced = hits[0].doc.doc_id in rankings.get("reference", [])
         found = confidence >= self.calibration.threshold or referenced
-        passages = self._rank_passages(index, [h.doc.doc_id for h in hits], sparse, qvec[0])
+        passages = self._rank_passages(index, [h.doc.doc_id for h in hits], self._tokenizer(keywords), qvec[0])
         return SearchResult(query, tuple(hits), confidence, found, extra, signals, passages)
 
     def _rank_passages(
         self,
         index: LoadedIndex,
         docs: list[str],
-        sparse: list[tuple[int, float]],
+        query_terms: list[str],
         qvec: np.ndarray,
         limit: int = 20,
     ) -> tuple[PassageHit, ...]:
         """The passages of the best documents, best first. A passage scores its own similarity to the query
         or that of the closest of its section's own questions, whichever is higher (the questions were
-        written to lead to that section), plus a little for shared keywords."""
+        written to lead to that section), plus the words it shares with the question that set its section
+        apart from the others (see ``_section_keywords``)."""
         positions = [p for d in docs for p in index.passages_by_doc.get(d, [])]
         if not positions:
             return ()
@@ -279,13 +280,12 @@ class Retriever:
         for doc in docs:
             for heading, question_positions in asked.get(doc, {}).items():
                 by_section[(doc, heading)] = float(np.max(vectors[question_positions] @ qvec))
-        keyword = {p: s for p, s in sparse}
-        top_keyword = max((keyword.get(p, 0.0) for p in positions), default=0.0) or 1.0
+        keyword = self._section_keywords(index, positions, query_terms)
         scored = []
         for pos, cosine in zip(positions, own, strict=True):
             chunk = index.chunks[pos]
             similarity = max(float(cosine), by_section.get((chunk.doc_id, chunk.heading), -1.0))
-            scored.append((similarity + KEYWORD_WEIGHT * keyword.get(pos, 0.0) / top_keyword, pos, float(cosine)))
+            scored.append((similarity + KEYWORD_WEIGHT * keyword.get(pos, 0.0), pos, float(cosine)))
         scored.sort(reverse=True)
         out = []
         for score, pos, cosine in scored[:limit]:
@@ -295,6 +295,29 @@ class Retriever:
             )
             out.append(PassageHit(chunk, score, cosine, whole))
         return tuple(out)
+
+    @staticmethod
+    def _section_keywords(index: LoadedIndex, positions: list[int], terms: list[str]) -> dict[int, float]:
+        """BM25 of the question's words over the candidate sections (heading counted twice), with document
+        frequencies taken among those sections only: words that every section of a document shares (its
+        programme's name) weigh nothing, words that set one section apart (死亡, 书面, 扩大) weigh most.
+        Scaled to 0..1 by the best section."""
+        unique = list(dict.fromkeys(terms))
+        if not unique:
+            return {}
+        sections = {
+            pos: normalize(" ".join(index.chunks[pos].heading) * 2 + index.chunks[pos].text) for pos in positions
+        }
+        df = {t: sum(t in text for text in sections.values()) for t in unique}
+        n = len(sections)
+        idf = {t: math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5)) for t in unique if df[t]}
+        average = sum(map(len, sections.values())) / n
+        scores = {}
+        for pos, text in sections.items():
+            norm = 1.2 * (0.25 + 0.75 * len(text) / average)
+            scores[pos] = sum(idf[t] * (count * 2.2) / (count + norm) for t in idf if (count := text.count(t)))
+        best = max(scores.values(), default=0.0) or 1.0
+        return {pos: score / best for pos, score in scores.items()}
 
     def _unknown_share(self, index: LoadedIndex, keywords: str) -> float:
         tokens = list(dict.fromkeys(self._tokenizer(keywords)))

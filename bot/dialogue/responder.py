@@ -38,12 +38,16 @@ class Plan:
 
 
 def citation_line(citations: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> str:
-    return "、".join(
-        f"《{c['title']}》（{c['doc_no']}）"
-        if c.get("doc_no") and c["title"] != c["doc_no"]
-        else (c.get("doc_no") or f"《{c['title']}》")
-        for c in citations
-    )
+    """Each source by title and number, with the clause the verdict rests on."""
+    parts = []
+    for c in citations:
+        name = (
+            f"《{c['title']}》（{c['doc_no']}）"
+            if c.get("doc_no") and c["title"] != c["doc_no"]
+            else (c.get("doc_no") or f"《{c['title']}》")
+        )
+        parts.append(f"{name}：{c['clause']}" if c.get("clause") else name)
+    return "；".join(parts)
 
 
 def verdict_utterance(result: ProgramResult) -> Utterance:

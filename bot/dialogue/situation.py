@@ -103,10 +103,21 @@ def _assuming_a_minor(engine: EligibilityEngine, facts: Facts, results: list[Pro
     return out
 
 
+def verdict_of(results: list[ProgramResult], program: str) -> str:
+    return next(r.verdict for r in results if r.id == program)
+
+
 def _focus(named: list[str], results: list[ProgramResult], facts: Facts) -> list[str]:
     """The programmes asked about; else those the facts point to (eligible, then possibly), at most three."""
     if named:
-        return named[:MAX_SHOWN]
+        # Orphan and de-facto-unsupported exclude each other: asked about one, the other may be the answer.
+        pair = {"orphan": "de_facto_unsupported", "de_facto_unsupported": "orphan"}
+        extra = [
+            pair[p]
+            for p in named
+            if p in pair and pair[p] not in named and verdict_of(results, pair[p]) != "not_eligible"
+        ]
+        return [*named, *extra][:MAX_SHOWN]
     known = facts.known()
     about_parents = "father" in known or "mother" in known
     relevant = PARENT_PROGRAMMES if about_parents else CHILD_PROGRAMMES

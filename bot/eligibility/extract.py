@@ -48,6 +48,8 @@ _AGE_OF_CHILD = re.compile(
     r"(?:孩子|孙子|孙女|外孙女|外孙|儿子|女儿|闺女)(?:今年|才|已经|快|刚)?"
     + r"(\d{1,2}|[一二三四五六七八九十]{1,3})(?:了|岁)?$"
 )
+# "上个月满了十六", "刚满16": an age reached, said without 岁.
+_AGE_REACHED = re.compile(r"满了?" + _NUM + r"(?:岁|周岁)?(?!个|年|月|天)")
 _AGE_ALONE = re.compile(r"^(?:孩子|娃|伢)?(?:今年)?" + _NUM + r"(?:了|岁了)?$")
 _DURATION = re.compile(r"(?:快|近|差不多|将近|有)?" + _NUM + r"\s*(?:个)?\s*(年|月)(?:多)?")
 _CLAUSE = re.compile(r"[，,。.;；!！?？\n]+")
@@ -216,6 +218,10 @@ class FactExtractor:
             return
         if _AGE_MONTHS.search(t):
             facts["child_age"] = 0
+            return
+        reached = _AGE_REACHED.search(t)
+        if reached and (n := zh_number(reached.group(1))) is not None and 0 < n <= 30:
+            facts["child_age"] = n
             return
         for clause in _CLAUSE.split(t):
             of_child = _AGE_OF_CHILD.search(clause)

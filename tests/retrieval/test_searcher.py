@@ -6,8 +6,10 @@ from retrieval.searcher import Calibration, Filters, Retriever, Signals
 
 
 def test_a_documents_own_question_finds_it(fake_retriever: Retriever) -> None:
-    doc = fake_retriever.index.docs["entrusted_care"]
-    result = fake_retriever.search(doc.title, top_k=3)
+    question = next(
+        c.text for c in fake_retriever.index.chunks if c.doc_id == "entrusted_care" and c.kind == "question"
+    )
+    result = fake_retriever.search(question, top_k=3)
     assert result.hits[0].doc.doc_id == "entrusted_care"
     assert result.hits[0].chunk.doc_id == "entrusted_care" and result.hits[0].chunk.kind == "passage"
 
