@@ -21,7 +21,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from knowledge_base.schema import ID_RE, PolicyDocument
 
 # Longer units first, so that "15个工作日" is read whole and not as "15个".
-UNITS: tuple[str, ...] = ("万余元", "个工作日", "工作日", "小时", "余名", "个月", "周岁", "万元", *"岁日天年级名个所万元%户人次周种类项条家")
+UNITS: tuple[str, ...] = (
+    *("万余元", "个工作日", "工作日", "小时", "余名", "个月", "周岁", "万元"),
+    *"岁日天年级名个所万元%户人次周种类项条家",
+)
 _NUMBER = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)(" + "|".join(map(re.escape, UNITS)) + ")")
 
 

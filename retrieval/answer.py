@@ -26,6 +26,9 @@ SECTION_LIMIT = 520  # longer sections are answered by the matching passage alon
 DOC_PENALTY = (0.0, 0.02, 0.04)  # a passage of the second or third document must beat the first's clearly
 COMPILED_ISSUER = "童心守护知识库"  # issuer of the knowledge base's own guides ("童心守护知识库整理")
 CUE_BONUS = 0.025  # holding the kind of fact asked for outweighs a small difference in similarity
+HEADING_BONUS = 0.06  # a heading naming what is asked ("宣告失踪：下落不明满2年") is the section that answers
+# A second section of the same document within this margin is shown too: questions often ask two things.
+SECOND_MARGIN = 0.06
 _DOC_NO = re.compile(r"([\u4e00-\u9fff]{1,6})(〔(?:19|20)\d{2}〕\d+号)")
 # Issuing-office prefixes of document numbers ("民发", "国办发"); the characters before them are prose.
 _PREFIX = re.compile(r"(?:国办|国|民|财|人社部|教|残联|卫|公|司|中发|中办)?(?:发|函|字|令)$")
@@ -109,12 +112,16 @@ class AnswerCard:
         }
 
 
-def choose_passage(result: SearchResult, question: str, cues: AnswerCues, depth: int = 3) -> PassageHit | None:
-    """The best passage of the top ``depth`` documents, with a bonus for holding what the question asks."""
+def rank_passages(
+    result: SearchResult, question: str, cues: AnswerCues, depth: int = 3
+) -> list[tuple[float, PassageHit]]:
+    """The passages of the top ``depth`` documents, best first, with a bonus for holding what the question
+    asks and for a heading whose words the question uses."""
     rank = {h.doc.doc_id: i for i, h in enumerate(result.hits[:depth])}
+    titles = {h.doc.doc_id: h.doc.title for h in result.hits[:depth]}
     asked = cues.asked(question)
     articles = _ARTICLE.findall(question)
-    best: tuple[float, PassageHit] | None = None
+    scored: list[tuple[float, PassageHit]] = []
     for hit in result.passages:
         doc_rank = rank.get(hit.chunk.doc_id)
         if doc_rank is None:
@@ -123,9 +130,32 @@ def choose_passage(result: SearchResult, question: str, cues: AnswerCues, depth:
         score += CUE_BONUS * sum(cues.held(kind, hit.chunk.text) for kind in asked)
         # A question naming an article ("第二十三条") is answered by the passage that cites it.
         score += CUE_BONUS * sum(a in hit.section or a in " ".join(hit.chunk.heading) for a in articles)
-        if best is None or score > best[0]:
-            best = (score, hit)
-    return best[1] if best else None
+        score += HEADING_BONUS * heading_overlap(hit, question, titles[hit.chunk.doc_id])
+        scored.append((score, hit))
+    scored.sort(key=lambda pair: pair[0], reverse=True)
+    return scored
+
+
+def choose_passage(result: SearchResult, question: str, cues: AnswerCues, depth: int = 3) -> PassageHit | None:
+    """The best passage of the top ``depth`` documents."""
+    ranked = rank_passages(result, question, cues, depth)
+    return ranked[0][1] if ranked else None
+
+
+def heading_overlap(hit: PassageHit, question: str, title: str) -> float:
+    """The share of the two-character words of a section's heading that the question uses, leaving out those
+    of the document's title ("宣告失踪：下落不明满2年" in a document about guardians; not "康复救助" in one
+    about 康复救助, which every question about it uses)."""
+    heading = hit.chunk.heading[-1] if hit.chunk.heading else ""
+    grams = _grams(heading) - _grams(title)
+    if not grams:
+        return 0.0
+    return sum(g in question for g in grams) / len(grams)
+
+
+def _grams(text: str) -> set[str]:
+    parts = [p for p in re.split(r"[^\u4e00-\u9fff0-9]+", normalize(text)) if p]
+    return {p[i : i + 2] for p in parts for i in range(len(p) - 1)}
 
 
 def named_sources(text: str, docs: dict[str, DocInfo]) -> tuple[Citation, ...]:
@@ -136,6 +166,11 @@ def named_sources(text: str, docs: dict[str, DocInfo]) -> tuple[Citation, ...]:
     for no in dict.fromkeys(_doc_numbers(text, known)):
         doc = by_no.get(no)
         out.append(cite(doc) if doc else Citation(doc_id="", doc_no=no, title=no, issuer="", issued=None))
+    # A document without a number is named by its title ("按照国务院关于建立残疾儿童康复救助制度的意见").
+    for doc in docs.values():
+        titled = not doc.doc_no and not doc.law and doc.source_title and doc.source_title in text
+        if titled and all(c.doc_id != doc.doc_id for c in out):
+            out.append(cite(doc))
     for law, article in dict.fromkeys(_LAW_ARTICLE.findall(text)):
         full = LAWS[law]
         doc = next((d for d in docs.values() if d.law == full), None)
@@ -168,6 +203,7 @@ def answer_card(
     cues: AnswerCues | None = None,
     related: int = 2,
     min_similarity: float | None = None,
+    sections: int = 2,
 ) -> AnswerCard | None:
     """The card for a search, or None when the result is "not found" (never guess). With ``min_similarity``
     (a search kept to the documents of the conversation's topic), the best passage's similarity decides
@@ -181,15 +217,22 @@ def answer_card(
     cues = cues or default_cues()
     q = normalize(question or result.query)
     top = result.hits[0]
-    chosen = choose_passage(result, q, cues)
+    ranked = rank_passages(result, q, cues)
+    chosen = ranked[0][1] if ranked else None
     kind: Kind
-    if chosen is None or (cues.is_definition(q) and not cues.asked(q)):
+    # "什么是事实无人抚养儿童" asks about the document's subject: its summary; "六位一体是什么意思" about a
+    # section's (its heading's own words are in the question): that section.
+    about_section = chosen is not None and heading_overlap(chosen, q, top.doc.title) >= 0.5
+    if chosen is None or (cues.is_definition(q) and not cues.asked(q) and not about_section):
         doc, heading, passage, kind = top.doc, top.chunk.heading, top.chunk.text, "summary"
         if chosen is not None and chosen.chunk.doc_id == top.doc.doc_id:
             heading, passage = chosen.chunk.heading, _shown(chosen)
     else:
         hit = next(h for h in result.hits if h.doc.doc_id == chosen.chunk.doc_id)
         doc, heading, passage, kind = hit.doc, chosen.chunk.heading, _shown(chosen), "passage"
+        second = _second_section(ranked, chosen, q, cues) if sections > 1 else None
+        if second is not None:
+            passage = f"{passage}\n\n{_shown(second)}"
     known = docs or {h.doc.doc_id: h.doc for h in result.hits}
     own = cite(doc, heading)
     named = tuple(
@@ -213,6 +256,24 @@ def answer_card(
         also=(*(named[1:] if compiled else named), *close),
         kind=kind,
     )
+
+
+def _second_section(
+    ranked: list[tuple[float, PassageHit]], chosen: PassageHit, question: str, cues: AnswerCues
+) -> PassageHit | None:
+    """Another section of the same document that answers nearly as well (a question about two things:
+    "乡镇查验和县级民政确认各有多少天"), when both fit on a phone screen together. When the question asks for
+    a kind of fact, the second section must hold it too."""
+    best = ranked[0][0]
+    asked = cues.asked(question)
+    for score, hit in ranked[1:]:
+        if score < best - SECOND_MARGIN:
+            return None
+        other = hit.chunk.doc_id == chosen.chunk.doc_id and hit.chunk.heading != chosen.chunk.heading
+        holds = not asked or any(cues.held(kind, hit.chunk.text) for kind in asked)
+        if other and holds and len(_shown(hit)) + len(_shown(chosen)) <= 2 * SECTION_LIMIT:
+            return hit
+    return None
 
 
 def _shown(hit: PassageHit) -> str:

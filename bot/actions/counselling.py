@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions.plan import carry_out
+from bot.dialogue.responder import Responder
 from bot.services import get_services
 
 
@@ -19,16 +22,10 @@ class ActionCounsellingAnswer(Action):
         services = get_services()
         text = str(tracker.latest_message.get("text") or "")
         county = services.extractor.county(text) or tracker.get_slot("county")
-        role = services.extractor.role(text) or ("child" if services.cues.child_writing(text) else None)
-        if (role or tracker.get_slot("role")) == "child":
-            dispatcher.utter_message(response="utter_child_support")
-            return [SlotSet("role", "child")]
         entries = services.referrals(kinds=("counselling", "child_director", "protection_centre"), county=county)
-        verified_first = sorted(entries, key=lambda r: not r.verified)
-        dispatcher.utter_message(
-            response="utter_counselling_referral", services=services.referral_lines(verified_first)
-        )
-        return [SlotSet("county", county)] if county else []
+        lines = services.referral_lines(sorted(entries, key=lambda r: not r.verified))
+        plan = await asyncio.to_thread(Responder(services).counselling, text, tracker.current_slot_values(), lines)
+        return carry_out(plan, dispatcher) + ([SlotSet("county", county)] if county else [])
 
 
 class ActionSmallTalk(Action):

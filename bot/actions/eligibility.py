@@ -95,6 +95,10 @@ class ValidateEligibilityForm(Action):
                 # Rasa runs this again when the form resumes; keeping requested_slot asks the same question
                 # again, where Rasa alone would ask the first empty slot in the domain's order.
                 return [SlotSet(REQUESTED, requested)]
+            plan = Responder(services).question_in_answer(text, tracker.current_slot_values(), only_question=True)
+            if plan.utterances:
+                # A question instead of an answer: answered, and the same screening question asked again.
+                return [*carry_out(plan, dispatcher), SlotSet(REQUESTED, requested)]
             dispatcher.utter_message(response="utter_not_understood_answer")
             events.append(SlotSet(requested, None))
         if answered:

@@ -40,6 +40,8 @@ class ConversationCues:
     repeat: tuple[str, ...]
     decline_human: tuple[re.Pattern[str], ...]
     question: tuple[re.Pattern[str], ...]
+    correction: tuple[re.Pattern[str], ...]
+    benefit: tuple[str, ...]
 
     @classmethod
     def load(cls, path: Path = LEXICON) -> ConversationCues:
@@ -55,6 +57,8 @@ class ConversationCues:
             repeat=_words(data["repeat"]),
             decline_human=_patterns(data["decline_human"]),
             question=_patterns(data["question"]),
+            correction=_patterns(data["correction"]),
+            benefit=_words(data["benefit"]),
         )
 
     def programmes_named(self, text: str) -> list[str]:
@@ -96,6 +100,14 @@ class ConversationCues:
     def declines_human(self, text: str) -> bool:
         t = standardise(text)
         return any(p.search(t) for p in self.decline_human)
+
+    def asks_about_benefits(self, text: str) -> bool:
+        t = standardise(text)
+        return bool(self.programmes_named(t)) or any(w in t for w in self.benefit)
+
+    def corrects(self, text: str) -> bool:
+        t = standardise(text)
+        return any(p.search(t) for p in self.correction)
 
     def asks_question(self, text: str) -> bool:
         t = standardise(text)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.dialogue.payload import answer_payload, handoff_payload, screening_payload
-from bot.dialogue.situation import Situation, assess, is_situational, tells_a_situation
+from bot.dialogue.situation import Situation, assess, is_situational, known_facts, tells_a_situation
 from bot.eligibility.engine import ProgramResult
 
 REFERENCE_ROLES = ("child_director", "staff")
@@ -48,6 +48,18 @@ def citation_line(citations: tuple[dict[str, Any], ...] | list[dict[str, Any]]) 
         )
         parts.append(f"{name}：{c['clause']}" if c.get("clause") else name)
     return "；".join(parts)
+
+
+# Parent statuses that a correction without the parent's name can replace with one another.
+STATUS_KINDS = (
+    frozenset({"severe_disability", "other_disability"}),
+    frozenset({"imprisoned", "drug_rehab", "detained", "detained_short"}),
+    frozenset({"lost_contact_6m", "lost_contact_short", "absent_reachable", "whereabouts_unknown"}),
+)
+
+
+def _same_kind(before: str, now: str) -> bool:
+    return any(before in kind and now in kind for kind in STATUS_KINDS)
 
 
 def verdict_utterance(result: ProgramResult) -> Utterance:
@@ -93,6 +105,10 @@ class Responder:
         clarified = self._clarified(text, slots)
         if clarified is not None:
             return self._situation(assess(text, clarified, self.s.extractor, self.s.engine, cues), plan)
+        corrected = self._corrected(text, slots)
+        if corrected:
+            plan.slots.update(corrected)
+            return self._situation(assess("", {**slots, **corrected}, self.s.extractor, self.s.engine, cues), plan)
         if cues.reports_child(text) and not (cues.programmes_named(text) and cues.asks_eligibility(text)):
             return self._report(text, slots, plan)
         if is_situational(text, slots, self.s.extractor, cues):
@@ -113,6 +129,10 @@ class Responder:
         clarified = self._clarified(text, slots)
         if clarified is not None:
             return self._situation(assess(text, clarified, self.s.extractor, self.s.engine, cues), plan)
+        corrected = self._corrected(text, slots)
+        if corrected:
+            plan.slots.update(corrected)
+            return self._situation(assess("", {**slots, **corrected}, self.s.extractor, self.s.engine, cues), plan)
         if tells_a_situation(text, self.s.extractor) and cues.asks_question(text) and not cues.asks_eligibility(text):
             # Facts with another question ("…伢七岁 要办么子手续"): the question is answered, the facts kept.
             reading = self.s.extractor.read(text)
@@ -130,6 +150,21 @@ class Responder:
             return self._policy(text, slots, role, plan)
         return self._situation(assess(text, slots, self.s.extractor, self.s.engine, cues), plan)
 
+    def counselling(self, text: str, slots: dict[str, Any], services_text: str) -> Plan:
+        """Help for a child's feelings or behaviour: what the policies say about it when they do (a school's
+        duty, the rules on games), then where to find a person who helps; a child is answered as a child."""
+        plan = Plan()
+        role = self.speaker(text, slots)
+        if role != slots.get("role"):
+            plan.slots["role"] = role
+        if role == "child":
+            return self._child(text, plan)
+        card = self.s.answer(text, last_doc_id=slots.get("last_doc_id"))
+        if card is None:
+            return plan.say("utter_counselling_referral", services=services_text)
+        self._say_card(card, role, plan)
+        return plan.say("utter_counselling_more", services=services_text)
+
     def _clarified(self, text: str, slots: dict[str, Any]) -> dict[str, Any] | None:
         """An answer to the clarifying question asked after a verdict ("判了两年", "能联系上"): the slots with
         that parent's status, or None when the message is not such an answer."""
@@ -144,11 +179,30 @@ class Responder:
                 }
         return None
 
-    def question_in_answer(self, text: str, slots: dict[str, Any]) -> Plan:
-        """An answer to a screening question that also asks something ("失联是么样认定的 他妈走了好几年了"):
-        the question is answered before the screening goes on; nothing when there is no other question."""
+    def _corrected(self, text: str, slots: dict[str, Any]) -> dict[str, Any]:
+        """A correction of a situation already judged ("说错了 是十五岁", "看错了证 是智力残疾三级"): the
+        corrected facts. A parent's kind of status said without naming the parent corrects
+        the parent who had that kind of status (a disability grade, a term)."""
+        if not self.s.cues.corrects(text) or not (slots.get("focus") or known_facts(slots)):
+            return {}
+        facts = dict(self.s.extractor.read(text).facts)
+        if not {"father", "mother"} & set(facts):
+            for parent in ("father", "mother"):
+                before = slots.get(parent)
+                now = self.s.extractor.read(text, requested=parent).facts.get(parent)
+                if before and now and now != before and _same_kind(before, now):
+                    facts[parent] = now
+                    facts.pop("child_disability", None)
+                    break
+        return facts
+
+    def question_in_answer(self, text: str, slots: dict[str, Any], *, only_question: bool = False) -> Plan:
+        """An answer to a screening question that also asks something ("失联是么样认定的 他妈走了好几年了"),
+        or (``only_question``) a question instead of an answer ("康复救助是不是只管6岁以下的"): the question
+        is answered before the screening goes on; nothing when there is no other question."""
         cues = self.s.cues
-        if not cues.asks_question(text) or cues.asks_eligibility(text) or len(text) < 8:
+        asks = cues.asks_question(text) or (only_question and cues.asks_eligibility(text))
+        if not asks or (cues.asks_eligibility(text) and not only_question) or len(text) < 8:
             return Plan()
         card = self.s.answer(text, last_doc_id=slots.get("last_doc_id"))
         if card is None:
@@ -196,6 +250,9 @@ class Responder:
                 return plan.say("utter_repeated_failure", handoff_payload("repeated_failure", "normal", {}))
             plan.slots["failure_streak"] = streak
             return plan.say("utter_policy_not_found")
+        return self._say_card(card, role, plan)
+
+    def _say_card(self, card: Any, role: str | None, plan: Plan) -> Plan:
         source = "、".join(c.label for c in card.sources[:3])
         plan.slots.update(
             last_doc_id=card.doc_id,

@@ -57,7 +57,7 @@ def is_situational(text: str, slots: dict[str, Any], extractor: FactExtractor, c
     """A question about whether a particular child qualifies: the parents' situation told (now or before),
     or the child's age with the child's own circumstances. "事实无人抚养儿童满18周岁了还能享受吗" asks about the
     rule, not about a child, and is answered from the documents."""
-    if not cues.asks_eligibility(text):
+    if not cues.asks_eligibility(text) or not cues.asks_about_benefits(text):
         return False
     reading = extractor.read(text)
     if {"father", "mother"} & (set(reading.facts) | set(reading.clarify)):

@@ -41,7 +41,12 @@ _ZH = {
     "半": 0,
 }
 _NUM = r"(\d{1,2}|[零一两二三四五六七八九十]{1,3})"
-_AGE = re.compile(_NUM + r"\s*(?:周岁|岁)(半)?")
+# A bound of a rule ("6岁以下", "未满16周岁", "18岁以后") is not the child's age.
+_AGE = re.compile(
+    r"(?<![未不满\d零一两二三四五六七八九十])"
+    + _NUM
+    + r"\s*(?:周岁|岁)(半)?(?!以下|以上|以内|以后|之前|之后|之内|前|后|的孩子|的儿童|的娃)"
+)
 _AGE_MONTHS = re.compile(_NUM + r"\s*个月(?:大|的宝宝|的孩子)")
 # "伢十二", "孙子十五了", "孩子才八岁": the age of the child named, without 岁 (clause by clause).
 _AGE_OF_CHILD = re.compile(
@@ -49,20 +54,25 @@ _AGE_OF_CHILD = re.compile(
     + r"(\d{1,2}|[一二三四五六七八九十]{1,3})(?:了|岁)?$"
 )
 # "上个月满了十六", "刚满16": an age reached, said without 岁.
-_AGE_REACHED = re.compile(r"满了?" + _NUM + r"(?:岁|周岁)?(?!个|年|月|天)")
+_AGE_REACHED = re.compile(r"(?<![不未没])满了?" + _NUM + r"(?:岁|周岁)?(?!个|年|月|天|以下|以上|的孩子|的儿童)")
 _AGE_ALONE = re.compile(r"^(?:孩子|娃|伢)?(?:今年)?" + _NUM + r"(?:了|岁了)?$")
 _DURATION = re.compile(r"(?:快|近|差不多|将近|有)?" + _NUM + r"\s*(?:个)?\s*(年|月)(?:多)?")
 _CLAUSE = re.compile(r"[，,。.;；!！?？\n]+")
 _QUESTION = re.compile(r"吗|么$|算不算|能不能|是不是|可不可以|怎么|什么|哪些|哪个|多少|呢")
 # More telling than where a parent is: "在外地，电话打得通" is about whether the parent can be reached.
 SPECIFIC = ("absent_reachable", "lost_contact", "whereabouts_unknown", "deceased")
-_NEGATED = re.compile(r"(不是|并不是|也不是|没有|没|并没有|不|并非)(在|是|去|人|人会|谁)?$")
+_NEGATED = re.compile(
+    r"(不是|并不是|也不是|没有|没|并没有|不|并非)(在|是|去|人|人会|谁|吃|领|享受|办|拿|评上|评|人来)?$"
+)
 _GRADE = re.compile(r"([一二三四1234])级")
 _SEVERE_TYPES = ("精神", "智力")
 _OTHER_TYPES = ("肢体", "视力", "听力", "言语", "多重")
 HELD = ("imprisoned", "drug_rehab", "detained")
 _ANSWER_CLAUSE = re.compile(r"[，,。.;；!！?？\n\s]+")
 YES_NO_FACTS = {"family_low_income": "low_income", "in_school": "in_school", "guardianship_harm": "harm"}
+TOPIC_FACTS = ("child_disability", "family_low_income", "in_school", "guardianship_harm")
+# Outside the screening, harm words describe what the user asks about more often than the child's situation.
+FREE_TOPIC_FACTS = ("child_disability", "family_low_income", "in_school")
 
 
 def zh_number(text: str) -> int | None:
@@ -186,8 +196,10 @@ class FactExtractor:
                 facts.setdefault("hukou", match.value)
         if requested in YES_NO_FACTS or requested == "child_disability":
             self._answer(t, requested, facts)
-        else:
-            for fact in ("child_disability", "family_low_income"):
+        # What the message says in so many words about the other facts is read too ("冇得残疾 屋里不是低保").
+        others = TOPIC_FACTS if requested in (*YES_NO_FACTS, "child_disability") else FREE_TOPIC_FACTS
+        for fact in others:
+            if fact != requested:
                 self._topic(t, fact, facts)
         if requested and requested not in facts and requested not in clarify and self._said(t, "unknown"):
             facts[requested] = UNKNOWN
@@ -393,11 +405,10 @@ class FactExtractor:
                 facts[fact] = "none"
             elif any(w in t for w in self.lex.words("disability", "certified")) and not self._parent_disabled(t):
                 facts[fact] = "certified"
-        elif fact == "family_low_income":
-            yes = [t.find(w) for w in self.lex.words("low_income", "yes") if w in t]
-            if any(w in t for w in self.lex.words("low_income", "no")) or (
-                yes and all(_NEGATED.search(t[:i]) for i in yes)
-            ):
+        elif fact in YES_NO_FACTS:
+            topic = YES_NO_FACTS[fact]
+            yes = [t.find(w) for w in self.lex.words(topic, "yes") if w in t]
+            if any(w in t for w in self.lex.words(topic, "no")) or (yes and all(_NEGATED.search(t[:i]) for i in yes)):
                 facts[fact] = False
             elif yes:
                 facts[fact] = True

@@ -17,9 +17,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 import numpy as np
+import pytest
 
 from channels.safety.bench import Report, evaluate, load_bank
 from channels.safety.context import ContextRules

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import re
 
-from textnorm import clean_display, normalize, strip_scrape_noise
 from tests.conftest import ROOT
+from textnorm import clean_display, normalize, strip_scrape_noise
 
 SEED = ROOT.parent / "shared" / "seed" / "yichang_minors_protection_article.txt"
 

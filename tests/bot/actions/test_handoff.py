@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from rasa_sdk.executor import CollectingDispatcher
-
 from typing import Any
+
+from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.handoff import ActionRequestHandoff
 from knowledge_base.loader import KnowledgeBase
@@ -31,7 +31,8 @@ async def test_handoff_signal_carries_reason_and_case_summary(use_services: Any,
 async def test_a_reported_child_is_followed_up_with_high_priority(use_services: Any, kb: KnowledgeBase) -> None:
     use_services(search_result(kb, None))
     dispatcher = CollectingDispatcher()
-    await ActionRequestHandoff().run(dispatcher, tracker("好 帮我转给工作人员", slots={"next_step": "offer_report"}), {})
+    message = tracker("好 帮我转给工作人员", slots={"next_step": "offer_report"})
+    await ActionRequestHandoff().run(dispatcher, message, {})
     handoff = dispatcher.messages[0]["custom"]["handoff"]
     assert handoff["reason"] == "child_report" and handoff["priority"] == "high"
 

@@ -55,7 +55,8 @@ def test_a_correction_in_natural_words_changes_the_fact_and_the_verdict(responde
 def test_a_later_question_about_another_programme_uses_the_facts_already_given(responder: Responder) -> None:
     known = {"child_age": 18, "in_school": True, "father": "at_home", "mother": "at_home"}
     plan = responder.answer("不是说满了18岁还在读书的也能领吗 孤儿那个呢", known)
-    assert responses(plan)[0] == "utter_program_not_eligible" and plan.utterances[0].values["name"] == "孤儿基本生活保障"
+    assert responses(plan)[0] == "utter_program_not_eligible"
+    assert plan.utterances[0].values["name"] == "孤儿基本生活保障"
 
 
 def test_a_child_is_spoken_to_as_a_child(responder: Responder) -> None:
@@ -77,3 +78,27 @@ def test_a_hinted_status_is_not_assumed(responder: Responder) -> None:
     assert plan.utterances[0].response == "utter_program_possibly"
     assert "mother" not in plan.slots and plan.slots["clarify"] == {"mother": "reachable"}
     assert responses(plan)[-1] == "utter_offer_check"
+
+
+def test_a_counselling_question_gets_what_the_policies_say_then_where_to_find_help(responder: Responder) -> None:
+    plan = responder.counselling("伢在学校老是不说话 我们在外头打工能做么子", {}, "· 12355 青少年服务台")
+    assert responses(plan) == ["utter_policy_answer", "utter_counselling_more"]
+    assert plan.utterances[1].values["services"] == "· 12355 青少年服务台"
+
+
+def test_a_child_asking_for_help_is_answered_as_a_child(responder: Responder) -> None:
+    plan = responder.counselling("我好想爸爸妈妈 心里好难受", {}, "· 12355")
+    assert responses(plan) == ["utter_child_support"] and plan.slots["role"] == "child"
+
+
+def test_a_correction_of_the_age_updates_the_verdict(responder: Responder) -> None:
+    known = {"child_age": 16, "father": "migrant_worker", "mother": "migrant_worker", "hukou": "rural"}
+    plan = responder.answer("哦 说错了 是十五岁 下个月才满十六", {**known, "focus": ["left_behind"]})
+    assert responses(plan) == ["utter_program_eligible"] and plan.slots["child_age"] == 15
+
+
+def test_a_corrected_grade_without_the_parent_named_corrects_that_parent(responder: Responder) -> None:
+    known = {"child_age": 10, "father": "other_disability", "mother": "deceased", "focus": ["de_facto_unsupported"]}
+    plan = responder.situation("不对 我看错了证 是智力残疾三级", known, screening_asked=False)
+    assert plan.utterances[0].response == "utter_program_eligible"
+    assert plan.slots["father"] == "severe_disability" and "child_disability" not in plan.slots

@@ -110,3 +110,35 @@ def test_settled_statuses(extractor: FactExtractor, text: str, expected: dict[st
 )
 def test_answers_to_the_clarifying_question(extractor: FactExtractor, text: str, pending: str, expected: str) -> None:
     assert extractor.read(text, requested="father", pending=pending).facts.get("father") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "requested", "expected"),
+    [
+        # An answer to one question that also settles the others, in dialect.
+        (
+            "伢在读四年级 冇得残疾 屋里不是低保 也冇人打他",
+            "family_low_income",
+            {"family_low_income": False, "child_disability": "none", "in_school": True, "guardianship_harm": False},
+        ),
+        ("屋里冇吃低保", "family_low_income", {"family_low_income": False}),
+        ("伢在城里读六年级", "in_school", {"in_school": True, "hukou": "urban"}),
+    ],
+)
+def test_an_answer_is_read_for_every_fact_it_states(
+    extractor: FactExtractor, text: str, requested: str, expected: dict[str, object]
+) -> None:
+    assert extractor.read(text, requested=requested).facts == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["康复救助是不是只管6岁以下的", "不满16周岁的孩子能一个人在家吗", "未满十八周岁的才算吗", "18岁以后还能领吗"],
+)
+def test_an_age_bound_of_a_rule_is_not_the_childs_age(extractor: FactExtractor, text: str) -> None:
+    assert "child_age" not in extractor.read(text).facts
+
+
+@pytest.mark.parametrize(("text", "age"), [("伢上个月满了十六", 16), ("孩子今年16岁半", 16), ("孩子十二岁了", 12)])
+def test_the_childs_age(extractor: FactExtractor, text: str, age: int) -> None:
+    assert extractor.read(text).facts["child_age"] == age
