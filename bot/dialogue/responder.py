@@ -67,7 +67,7 @@ def verdict_utterance(result: ProgramResult) -> Utterance:
         f"utter_program_{result.verdict}",
         {
             "name": result.name,
-            "reasons": "；".join(result.reasons),
+            "reasons": "".join(r if r.endswith(("。", "？", "！")) else f"{r}。" for r in result.reasons),
             "citations": citation_line(result.citations),
             "next_steps": "\n".join(f"· {step}" for step in result.next_steps),
         },

@@ -23,7 +23,7 @@ from typing import Any
 
 from bot.evaluation import rasa_reports as reports
 from bot.evaluation.player import ConversationResult, Score, play
-from bot.evaluation.report import crisis_markdown, dialogue_markdown, score_json
+from bot.evaluation.report import crisis_markdown, dialogue_markdown, fixed_since, score_json
 from bot.evaluation.sets import Part, load_bank, load_conversations
 from retrieval.evaluation import BENCHMARKS, replace_section
 
@@ -60,7 +60,13 @@ def run_dialogue(args: argparse.Namespace) -> int:
             print(file=sys.stderr)
     if args.json:
         print(json.dumps({p: score_json(s) for p, s in scores.items()}, ensure_ascii=False, indent=1))
-    markdown = dialogue_markdown(args.command, scores, args.label)
+    if args.save:
+        args.save.write_text(json.dumps({p: score_json(s) for p, s in scores.items()}, ensure_ascii=False, indent=1))
+    fixed = None
+    if args.compare:
+        earlier = json.loads(args.compare.read_text(encoding="utf-8"))
+        fixed = {p: fixed_since(s, earlier[p]) for p, s in scores.items() if p in earlier}
+    markdown = dialogue_markdown(args.command, scores, args.label, fixed)
     if not args.json:
         print(markdown)
     if args.failures and "dev" in scores:
@@ -139,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--failures", action="store_true", help="print the failing turns of the development part")
         p.add_argument("--label", default="", help="what was measured, e.g. 'main at 7d8fc4e'")
         p.add_argument("--first-run", action="store_true", help="write to the first-run section instead")
+        p.add_argument("--save", type=Path, help="also write the result as JSON to this file")
+        p.add_argument("--compare", type=Path, help="an earlier run's --save file: what it failed that passes now")
         dialogue.append(p)
     p_crisis = sub.add_parser("crisis", help="play a crisis bank through /api/chat")
     p_crisis.add_argument("--bank", type=Path, required=True)

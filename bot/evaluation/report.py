@@ -33,10 +33,23 @@ def score_json(score: Score) -> dict[str, Any]:
         "seconds": round(score.seconds, 1),
         "by_pattern": score.by(lambda c: c.pattern),
         "by_persona": score.by(lambda c: c.persona),
+        "passed_ids": sorted(r.conversation.id for r in score.results if r.passed),
     }
 
 
-def dialogue_markdown(kind: str, scores: dict[str, Score], label: str = "") -> str:
+def fixed_since(score: Score, earlier: dict[str, Any]) -> dict[str, list[str]]:
+    """Per pattern, the conversations that failed in an earlier run (its ``score_json``) and pass now."""
+    before = set(earlier.get("passed_ids", []))
+    fixed: dict[str, list[str]] = {}
+    for r in score.results:
+        if r.passed and r.conversation.id not in before:
+            fixed.setdefault(r.conversation.pattern, []).append(r.conversation.id)
+    return fixed
+
+
+def dialogue_markdown(
+    kind: str, scores: dict[str, Score], label: str = "", fixed: dict[str, dict[str, list[str]]] | None = None
+) -> str:
     title, what = TITLES[kind]
     unit = "questions" if kind == "answers" else "conversations"
     lines = [f"## {title}" + (f" — {label}" if label else ""), "", what, ""]
@@ -51,6 +64,9 @@ def dialogue_markdown(kind: str, scores: dict[str, Score], label: str = "") -> s
         group = "topic" if kind == "answers" else "pattern"
         lines += ["", f"Development part by {group}: " + _groups(dev.by(lambda c: c.pattern))]
         lines += ["", "By persona: " + _groups(dev.by(lambda c: c.persona))]
+    for part, by_pattern in (fixed or {}).items():
+        counts = ", ".join(f"{pattern} {len(ids)}" for pattern, ids in sorted(by_pattern.items()))
+        lines += ["", f"Failed on the first run and pass now ({PART_NAMES[part]}): {counts or 'none'}"]
     lines += ["", "```", f".venv/bin/python -m bot.evaluation {kind} --write   # starts the real stack", "```"]
     return "\n".join(lines)
 

@@ -97,12 +97,13 @@ def test_a_number_picks_the_numbered_button(client: TestClient, rasa: FakeRasa) 
     assert rasa.received[-1] == "/request_human"
 
 
-def test_crisis_message_gets_emergency_reply_and_urgent_ticket_without_rasa(client: TestClient, rasa: FakeRasa) -> None:
+def test_crisis_message_gets_the_emergency_reply_first_and_an_urgent_ticket(client: TestClient, rasa: FakeRasa) -> None:
     chat(client, "你好")
     body = chat(client, "我 不 想 活 了")
-    assert "110" in texts(body)[0] and "12355" in texts(body)[0]
+    assert "110" in texts(body)[0] and "12355" in texts(body)[0]  # before anything the dialogue says
     assert body["handoff"]["priority"] == "urgent"
-    assert rasa.received == ["你好"]  # the dangerous message never waited for the dialogue
+    # The dialogue still hears it (told it was screened), so a question in the same message is answered.
+    assert rasa.received == ["你好", "我 不 想 活 了"]
 
 
 def test_crisis_during_an_active_ticket_still_gets_the_emergency_reply(client: TestClient) -> None:

@@ -19,22 +19,15 @@ def citations(body: dict[str, Any]) -> list[str | None]:
     return [c["doc_no"] for r in body["replies"] for c in r["citations"]]
 
 
-def test_screening_conversation_ends_in_de_facto_eligible(stack: Stack) -> None:
-    sender = "e2e-screening-1"
+def test_a_situation_told_gets_the_verdict_in_the_first_reply(stack: Stack) -> None:
+    sender = "e2e-screening-situation-1"
     first = stack.chat(sender, "孩子爸爸在坐牢，妈妈联系不上快一年了，孩子9岁，农村的")
-    assert "家里是低保户" in texts(first)  # facts understood; only a question that can still matter is asked
-    body = first
-    for answer in ("不是", "没有", "没有"):
-        if "初步判断" in texts(body):
-            break
-        body = stack.chat(sender, answer)
-    result = texts(body)
-    assert "初步判断" in result
-    first_program = next(r for r in body["replies"] if r["text"].startswith("✅"))
-    assert "事实无人抚养儿童" in first_program["text"]
-    assert "民发〔2019〕62号" in [c["doc_no"] for c in first_program["citations"]]
-    assert "15个工作日" in first_program["text"] and "户籍所在地" in first_program["text"]
-    assert "暂不符合：农村留守儿童" in result
+    verdict = first["replies"][0]
+    assert verdict["text"].startswith("✅") and "事实无人抚养儿童" in verdict["text"]
+    assert "民发〔2019〕62号" in [c["doc_no"] for c in verdict["citations"]]
+    assert "15个工作日" in verdict["text"] and "户籍所在地" in verdict["text"]
+    # Nothing the user said is asked again.
+    assert not any(word in texts(first) for word in ("几岁", "爸爸现在", "妈妈现在"))
 
 
 def test_dont_know_and_a_policy_question_in_the_middle(stack: Stack) -> None:
