@@ -66,7 +66,7 @@ def run_dialogue(args: argparse.Namespace) -> int:
     if args.compare:
         earlier = json.loads(args.compare.read_text(encoding="utf-8"))
         fixed = {p: fixed_since(s, earlier[p]) for p, s in scores.items() if p in earlier}
-    markdown = dialogue_markdown(args.command, scores, args.label, fixed)
+    markdown = dialogue_markdown(args.command, scores, args.label, fixed, _command_line(args))
     if not args.json:
         print(markdown)
     if args.failures and "dev" in scores:
@@ -75,6 +75,19 @@ def run_dialogue(args: argparse.Namespace) -> int:
         marker = f"{args.command}-eval" + ("-first-run" if args.first_run else "")
         replace_section(BENCHMARKS, marker, markdown)
     return 0
+
+
+def _command_line(args: argparse.Namespace) -> str:
+    """The command that reproduces this run; a given --url is a stack started the same way as the default."""
+    words = [".venv/bin/python -m bot.evaluation", args.command, "--part", args.part]
+    if args.label:
+        words += ["--label", repr(args.label)]
+    for flag in ("save", "compare"):
+        if getattr(args, flag):
+            words += [f"--{flag}", str(getattr(args, flag))]
+    words += ["--first-run"] if args.first_run else []
+    note = "   # against the stack at the commit named in the label" if args.url else "   # starts the real stack"
+    return " ".join(words) + " --write" + note
 
 
 def run_crisis(args: argparse.Namespace) -> int:

@@ -48,7 +48,11 @@ def fixed_since(score: Score, earlier: dict[str, Any]) -> dict[str, list[str]]:
 
 
 def dialogue_markdown(
-    kind: str, scores: dict[str, Score], label: str = "", fixed: dict[str, dict[str, list[str]]] | None = None
+    kind: str,
+    scores: dict[str, Score],
+    label: str = "",
+    fixed: dict[str, dict[str, list[str]]] | None = None,
+    command: str = "",
 ) -> str:
     title, what = TITLES[kind]
     unit = "questions" if kind == "answers" else "conversations"
@@ -67,7 +71,8 @@ def dialogue_markdown(
     for part, by_pattern in (fixed or {}).items():
         counts = ", ".join(f"{pattern} {len(ids)}" for pattern, ids in sorted(by_pattern.items()))
         lines += ["", f"Failed on the first run and pass now ({PART_NAMES[part]}): {counts or 'none'}"]
-    lines += ["", "```", f".venv/bin/python -m bot.evaluation {kind} --write   # starts the real stack", "```"]
+    command = command or f".venv/bin/python -m bot.evaluation {kind} --write   # starts the real stack"
+    lines += ["", "```", command, "```"]
     return "\n".join(lines)
 
 
