@@ -29,15 +29,19 @@ CUE_BONUS = 0.025  # holding the kind of fact asked for outweighs a small differ
 HEADING_BONUS = 0.06  # a heading naming what is asked ("宣告失踪：下落不明满2年") is the section that answers
 # A second section of the same document within this margin is shown too: questions often ask two things.
 SECOND_MARGIN = 0.06
+FACT_KINDS = ("time", "amount", "age", "count", "papers")  # a second section must hold these when asked
 _DOC_NO = re.compile(r"([\u4e00-\u9fff]{1,6})(〔(?:19|20)\d{2}〕\d+号)")
 # Issuing-office prefixes of document numbers ("民发", "国办发"); the characters before them are prose.
 _PREFIX = re.compile(r"(?:国办|国|民|财|人社部|教|残联|卫|公|司|中发|中办)?(?:发|函|字|令)$")
 _ARTICLE = re.compile(r"第[零一二三四五六七八九十百]+条")
-_LAW_ARTICLE = re.compile(r"(未成年人保护法|民法典|未保法)(第[零一二三四五六七八九十百]+条)")
+_LAW_ARTICLE = re.compile(
+    r"(未成年人保护法|民法典|未保法|社会救助暂行办法)(?:（[^）]*）)?(第[零一二三四五六七八九十百]+条)"
+)
 LAWS = {
     "未成年人保护法": "中华人民共和国未成年人保护法",
     "未保法": "中华人民共和国未成年人保护法",
     "民法典": "中华人民共和国民法典",
+    "社会救助暂行办法": "社会救助暂行办法",  # 国务院令第649号: no document number of the 〔年〕号 form
 }
 Kind = Literal["passage", "summary"]
 
@@ -64,6 +68,16 @@ class AnswerCues:
 
     def is_definition(self, question: str) -> bool:
         return any(p.search(question) for p in self.definition)
+
+    def subject_share(self, question: str, title: str) -> float:
+        """The share of the two-character words of what a "what is X" question asks about that the title has."""
+        subject = question
+        for p in self.definition:
+            subject = p.sub("", subject)
+        grams = _grams(subject)
+        if not grams:
+            return 1.0
+        return sum(g in normalize(title) for g in grams) / len(grams)
 
 
 @lru_cache(maxsize=1)
@@ -220,10 +234,10 @@ def answer_card(
     ranked = rank_passages(result, q, cues)
     chosen = ranked[0][1] if ranked else None
     kind: Kind
-    # "什么是事实无人抚养儿童" asks about the document's subject: its summary; "六位一体是什么意思" about a
-    # section's (its heading's own words are in the question): that section.
-    about_section = chosen is not None and heading_overlap(chosen, q, top.doc.title) >= 0.5
-    if chosen is None or (cues.is_definition(q) and not cues.asked(q) and not about_section):
+    # "什么是事实无人抚养儿童" asks about the document's subject (its title): its summary; "宜昌讲的六位一体是
+    # 什么意思" about something inside it: the section that says it.
+    about_document = cues.is_definition(q) and not cues.asked(q) and cues.subject_share(q, top.doc.title) >= 0.5
+    if chosen is None or about_document:
         doc, heading, passage, kind = top.doc, top.chunk.heading, top.chunk.text, "summary"
         if chosen is not None and chosen.chunk.doc_id == top.doc.doc_id:
             heading, passage = chosen.chunk.heading, _shown(chosen)
@@ -263,9 +277,9 @@ def _second_section(
 ) -> PassageHit | None:
     """Another section of the same document that answers nearly as well (a question about two things:
     "乡镇查验和县级民政确认各有多少天"), when both fit on a phone screen together. When the question asks for
-    a kind of fact, the second section must hold it too."""
+    a number, an age, a time or papers, the second section must hold one too."""
     best = ranked[0][0]
-    asked = cues.asked(question)
+    asked = [kind for kind in cues.asked(question) if kind in FACT_KINDS]
     for score, hit in ranked[1:]:
         if score < best - SECOND_MARGIN:
             return None
