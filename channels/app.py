@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,6 +30,7 @@ from channels.messages import BotTurn, ChatResponse, InboundMessage
 from channels.rasa_client import RasaClient
 from channels.ratelimit import RateLimiter
 from channels.safety.screen import SafetyScreen, load_screen
+from channels.session import SessionTokens
 from channels.settings import GatewaySettings, get_settings
 from channels.store.store import Store
 from channels.texts import Texts
@@ -73,6 +76,23 @@ async def _retention_loop(store: Store, eraser: TrackerEraser, days: int, every_
         except Exception:  # the purge retries next time; serving users is never blocked by it
             logger.exception("retention purge failed")
         await asyncio.sleep(every_s)
+
+
+def _stored_secret(path: Path) -> str:
+    """The secret generated on first start and kept (owner-only) beside the database."""
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another gateway process made it first
+        return path.read_text(encoding="utf-8").strip()
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(secret)
+    return secret
 
 
 def create_app(
@@ -156,13 +176,14 @@ def create_app(
         CORSMiddleware,
         allow_origins=settings.widget_origins,
         allow_methods=["GET", "POST"],
-        allow_headers=["Content-Type"],
+        allow_headers=["Content-Type", "Authorization", "X-Session-Token"],
         allow_credentials=False,
     )
     app.state.settings, app.state.texts, app.state.hub, app.state.delivery = settings, texts, hub, delivery
     app.state.session_secret = (
-        settings.session_secret.get_secret_value() if settings.session_secret else secrets.token_urlsafe(48)
+        settings.session_secret.get_secret_value() if settings.session_secret else _stored_secret(settings.secret_file)
     )
+    app.state.session_tokens = SessionTokens(app.state.session_secret)
     errors.install(app)
 
     @app.exception_handler(Exception)

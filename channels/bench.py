@@ -40,11 +40,14 @@ def pct(samples: list[float]) -> dict[str, float]:
 
 async def _user(client: httpx.AsyncClient, target: str, user: str, texts: list[str], out: list[float]) -> int:
     errors = 0
+    token = ""
     for text in texts:
         started = time.perf_counter()
         if target == "gateway":
-            resp = await client.post("/api/chat", json={"sender_id": user, "text": text})
+            headers = {"X-Session-Token": token} if token else {}
+            resp = await client.post("/api/chat", json={"sender_id": user, "text": text}, headers=headers)
             ok = resp.status_code == 200 and bool(resp.json().get("replies"))
+            token = resp.json().get("session_token") or token if ok else token
         else:
             resp = await client.post("/webhooks/rest/webhook", json={"sender": f"web:{user}", "message": text})
             ok = resp.status_code == 200

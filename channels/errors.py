@@ -27,11 +27,20 @@ class ApiError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
+class Unauthorised(ApiError):
+    """No valid proof of owning the conversation; says nothing about whether it exists."""
+
+    def __init__(self) -> None:
+        super().__init__(401, "unauthorised", "a valid session token for this conversation is required")
+
+
 def _validation_code(exc: RequestValidationError) -> tuple[int, str, str]:
     errors = exc.errors()
     kinds = {e.get("type") for e in errors}
     if "json_invalid" in kinds:
         return 400, "invalid_json", "the request body is not valid JSON"
+    if any("sender_id" in e.get("loc", ()) for e in errors if e.get("type") != "missing"):
+        return 422, "invalid_sender_id", "sender_id must be 16-128 characters of A-Z, a-z, 0-9 and _ . : @ -"
     if kinds & {"string_too_long"}:
         return 422, "text_too_long", "the text is too long"
     if kinds & {"string_too_short"}:

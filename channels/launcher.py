@@ -42,6 +42,7 @@ class Stack:
     action_port: int = field(default_factory=free_port)
     rasa_port: int = field(default_factory=free_port)
     gateway_port: int = field(default_factory=free_port)
+    tokens: dict[str, str] = field(default_factory=dict)  # web session tokens by sender, as a client keeps them
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     _logs: dict[str, BinaryIO] = field(default_factory=dict)
 
@@ -201,7 +202,23 @@ class Stack:
         )
 
     def chat(self, sender: str, text: str, timeout: float = 60.0) -> dict[str, object]:
-        resp = httpx.post(f"{self.gateway}/api/chat", json={"sender_id": sender, "text": text}, timeout=timeout)
+        """One message as the web client that owns the conversation (its session token sent back)."""
+        token = self.tokens.get(sender)
+        headers = {"X-Session-Token": token} if token else {}
+        resp = httpx.post(
+            f"{self.gateway}/api/chat", json={"sender_id": sender, "text": text}, headers=headers, timeout=timeout
+        )
         assert resp.status_code == 200, resp.text
         body: dict[str, object] = resp.json()
+        if isinstance(body.get("session_token"), str):
+            self.tokens[sender] = str(body["session_token"])
         return body
+
+    def history(self, sender: str, timeout: float = 10.0) -> dict[str, Any]:
+        """The conversation's history as its web client reads it (with the token from its first reply)."""
+        resp = httpx.get(
+            f"{self.gateway}/api/history", headers={"X-Session-Token": self.tokens[sender]}, timeout=timeout
+        )
+        assert resp.status_code == 200, resp.text
+        history: dict[str, Any] = resp.json()
+        return history

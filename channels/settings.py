@@ -41,11 +41,14 @@ class GatewaySettings(BaseSettings):
     duty_days: str = "1-5"
     timezone: str = "Asia/Shanghai"
 
-    # Console sessions are signed with this secret; without it a random one is made per process
-    # (sessions then end when the gateway restarts). Several gateways must share one.
+    # Console sessions and web conversation tokens are signed with this secret. Several gateways must share
+    # one.
     # Sites allowed to embed the widget (CORS on the public chat API; no cookies are involved there).
     widget_origins: list[str] = Field(default_factory=lambda: ["*"])
     session_secret: SecretStr | None = None
+    # Without TONGXIN_SESSION_SECRET, one is generated once and kept here, so that console sessions and web
+    # conversation tokens survive a restart.
+    secret_file: Path = PROJECT_ROOT / "var" / "session.secret"
     cookie_secure: bool = False
 
     @field_validator("duty_hours")

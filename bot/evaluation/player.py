@@ -90,8 +90,10 @@ def play(
         for conversation in conversations:
             sender = f"eval-{run}-{conversation.id}"
             turns = []
+            token: str | None = None
             for turn in conversation.turns:
-                body = _chat(http, sender, turn.user)
+                body = _chat(http, sender, turn.user, token)
+                token = body.get("session_token") or token
                 text = "\n".join(str(r.get("text", "")) for r in body.get("replies") or [])
                 turns.append(TurnResult(turn.user, check_count(turn.expect), tuple(failures(turn.expect, body)), text))
             result = ConversationResult(conversation, tuple(turns))
@@ -102,8 +104,10 @@ def play(
     return score
 
 
-def _chat(http: httpx.Client, sender: str, text: str) -> dict[str, Any]:
-    resp = http.post("/api/chat", json={"sender_id": sender, "text": text})
+def _chat(http: httpx.Client, sender: str, text: str, token: str | None) -> dict[str, Any]:
+    """As the web client that owns the conversation: its session token goes back with each message."""
+    headers = {"X-Session-Token": token} if token else {}
+    resp = http.post("/api/chat", json={"sender_id": sender, "text": text}, headers=headers)
     if resp.status_code != 200:
         # A failed request is a failed turn, visible in the report, never a crash of the whole run.
         return {"replies": [{"text": f"<HTTP {resp.status_code}: {resp.text[:200]}>", "author": "system"}]}

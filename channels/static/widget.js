@@ -72,7 +72,7 @@
   var TITLE = script.getAttribute("data-title") || "童心守护";
   var START_OPEN = script.getAttribute("data-open") === "true";
   var MAX_CHARS = 2000;
-  var KEY = { sender: "txw-sender", elder: "txw-elder", notice: "txw-notice-seen" };
+  var KEY = { sender: "txw-sender", token: "txw-token", elder: "txw-elder", notice: "txw-notice-seen" };
 
   var memory = {};
   function load(key) {
@@ -87,10 +87,21 @@
     (window.crypto || window.msCrypto).getRandomValues(a);
     return prefix + Array.prototype.map.call(a, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
   }
-  var SENDER = load(KEY.sender);
-  if (!SENDER || !/^[A-Za-z0-9_.:@-]{1,128}$/.test(SENDER)) {
+  // The conversation's name (random, on this device) and the gateway's proof that it is ours: the history
+  // and the socket need the token, which is only ever sent in a header or the socket's first message.
+  var SENDER = load(KEY.sender), TOKEN = load(KEY.token);
+  function newConversation() {
     SENDER = randomId("w-", 12);
+    TOKEN = null;
     save(KEY.sender, SENDER);
+    save(KEY.token, "");
+  }
+  if (!SENDER || !/^[A-Za-z0-9_.:@-]{16,128}$/.test(SENDER)) newConversation();
+  function setToken(token) {
+    if (typeof token === "string" && token && token !== TOKEN) {
+      TOKEN = token;
+      save(KEY.token, token);
+    }
   }
   function chars(text) { return Array.from(text).length; }
 
@@ -464,7 +475,12 @@
 
   var syncing = false, syncWanted = false, historyLoaded = false, historyNote = null;
   function history(since) {
-    return request("GET", "/api/history?sender_id=" + encodeURIComponent(SENDER) + "&since=" + since, null, 15000);
+    if (!TOKEN) return Promise.resolve({ messages: [], handoff: null });  // nothing said yet on this device
+    return request("GET", "/api/history?since=" + since, null, 15000).catch(function (err) {
+      // The conversation is gone (deleted, or purged after the retention period): start a new one.
+      if (err.status === 401) { newConversation(); return { messages: [], handoff: null }; }
+      throw err;
+    });
   }
   function sync() {
     if (syncing || inflight) { syncWanted = true; return Promise.resolve(); }
@@ -503,9 +519,11 @@
   function request(method, path, body, timeoutMs) {
     var ctrl = window.AbortController ? new AbortController() : null;
     var timer = setTimeout(function () { if (ctrl) ctrl.abort(); }, timeoutMs);
+    var headers = body ? { "Content-Type": "application/json" } : {};
+    if (TOKEN) headers["X-Session-Token"] = TOKEN;
     return fetch(ENDPOINT + path, {
       method: method,
-      headers: body ? { "Content-Type": "application/json" } : {},
+      headers: headers,
       body: body ? JSON.stringify(body) : undefined,
       signal: ctrl ? ctrl.signal : undefined,
       credentials: "omit"
@@ -552,6 +570,7 @@
     outbox.shift();
     setTyping(-1);
     online(true);
+    if (data) setToken(data.session_token);
     var replies = (data && data.replies) || [];
     var first = null;
     replies.forEach(function (r) {
@@ -627,7 +646,7 @@
   // ---- WebSocket with reconnect; REST is used whenever the socket is not open ---------------
   var ws = null, wsOpen = false, wsFailures = 0, wsTimer = null, everOpened = false;
   function wsUrl() {
-    return ENDPOINT.replace(/^http/, "ws") + "/ws?sender_id=" + encodeURIComponent(SENDER);
+    return ENDPOINT.replace(/^http/, "ws") + "/ws";
   }
   function connect() {
     clearTimeout(wsTimer);
@@ -637,6 +656,7 @@
     ws = sock;
     sock.onopen = function () {
       if (ws !== sock) return;
+      sock.send(JSON.stringify({ type: "hello", sender_id: SENDER, session_token: TOKEN }));
       wsOpen = true;
       wsFailures = 0;
       online(true);
@@ -650,7 +670,9 @@
       var data;
       try { data = JSON.parse(ev.data); } catch (e) { return; }
       if (!data || typeof data !== "object") return;
-      if (data.type === "turn") {
+      if (data.type === "session") {
+        setToken(data.session_token);
+      } else if (data.type === "turn") {
         if (inflight && inflight.cid === data.client_id) finish(inflight, data);
       } else if (data.type === "push") {
         if (data.id != null && seen[data.id]) return;
@@ -665,8 +687,9 @@
         }
       }
     };
-    sock.onclose = function () {
+    sock.onclose = function (ev) {
       if (ws !== sock) return;
+      if (ev && ev.code === 4401) newConversation();  // not ours any more (deleted or purged): a new one
       ws = null;
       var wasOpen = wsOpen;
       wsOpen = false;

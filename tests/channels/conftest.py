@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ def actions_ready(request: httpx.Request) -> httpx.Response:
 def gateway_settings(tmp_path: Path, **overrides: Any) -> GatewaySettings:
     values: dict[str, Any] = {
         "database_url": f"sqlite:///{tmp_path / 'gateway.db'}",
+        "secret_file": tmp_path / "session.secret",
         "duty_days": "1-7",
         "duty_hours": "00:00-23:59",
         **overrides,
@@ -49,11 +51,46 @@ def disabled_channels() -> dict[str, Any]:
     }
 
 
+class WebOwner:
+    """Makes a test client behave as the widget does for every web conversation it starts: the session token
+    of each sender goes back with its later messages and replaces ``sender_id`` in history requests. Tests of
+    the tokens themselves (tests/channels/test_web_privacy.py) use a client without it."""
+
+    def __init__(self) -> None:
+        self.tokens: dict[str, str] = {}
+
+    def on_request(self, request: httpx.Request) -> None:
+        if request.url.path == "/api/chat" and request.method == "POST":
+            try:
+                sender = json.loads(request.content or b"{}").get("sender_id")
+            except (ValueError, AttributeError):
+                return
+            if isinstance(sender, str) and sender in self.tokens:
+                request.headers["X-Session-Token"] = self.tokens[sender]
+        elif request.url.path == "/api/history":
+            sender = request.url.params.get("sender_id")
+            if sender in self.tokens:
+                request.headers["X-Session-Token"] = self.tokens[sender]
+            request.url = request.url.copy_remove_param("sender_id")
+
+    def on_response(self, response: httpx.Response) -> None:
+        request = response.request
+        if request.url.path != "/api/chat" or request.method != "POST" or response.status_code != 200:
+            return
+        response.read()
+        token = response.json().get("session_token")
+        sender = json.loads(response.request.content or b"{}").get("sender_id")
+        if isinstance(token, str) and isinstance(sender, str):
+            self.tokens[sender] = token
+
+
 @pytest.fixture
 def make_client(tmp_path: Path) -> Iterator[Callable[..., TestClient]]:
     clients: list[TestClient] = []
 
-    def make(rasa: RasaHandler, actions: RasaHandler = actions_ready, **settings: Any) -> TestClient:
+    def make(
+        rasa: RasaHandler, actions: RasaHandler = actions_ready, *, as_owner: bool = True, **settings: Any
+    ) -> TestClient:
         app = create_app(
             gateway_settings(tmp_path, **settings),
             rasa_transport=httpx.MockTransport(rasa),
@@ -62,6 +99,9 @@ def make_client(tmp_path: Path) -> Iterator[Callable[..., TestClient]]:
             **disabled_channels(),
         )
         client = TestClient(app)
+        if as_owner:
+            owner = WebOwner()
+            client.event_hooks = {"request": [owner.on_request], "response": [owner.on_response]}
         client.__enter__()
         clients.append(client)
         return client

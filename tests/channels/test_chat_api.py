@@ -25,10 +25,11 @@ def test_chat_returns_contract_shape(make_client: Make) -> None:
             },
         )
     )
-    resp = client.post("/api/chat", json={"sender_id": "u1", "text": "什么是事实无人抚养儿童"})
+    resp = client.post("/api/chat", json={"sender_id": "test-web-sender-u1", "text": "什么是事实无人抚养儿童"})
     assert resp.status_code == 200
     body = resp.json()
-    assert set(body) == {"replies", "handoff"} and body["handoff"] is None
+    # Contract 3's fields, plus the token that proves this client owns the new conversation.
+    assert set(body) == {"replies", "handoff", "session_token"} and body["handoff"] is None
     reply = body["replies"][0]
     assert {"text", "buttons", "citations"} <= set(reply)
     assert {"doc_id", "doc_no", "title"} <= set(reply["citations"][0])
@@ -42,20 +43,21 @@ def test_sender_is_namespaced_by_channel(make_client: Make) -> None:
         senders.append(__import__("json").loads(request.content)["sender"])
         return httpx.Response(200, json=[{"text": "好"}])
 
-    make_client(handler).post("/api/chat", json={"sender_id": "u1", "text": "你好"})
-    assert senders == ["web:u1"]
+    make_client(handler).post("/api/chat", json={"sender_id": "test-web-sender-u1", "text": "你好"})
+    assert senders == ["web:test-web-sender-u1"]
 
 
 @pytest.mark.parametrize(
     ("body", "code"),
     [
         ({"text": "你好"}, "missing_field"),
-        ({"sender_id": "u1"}, "missing_field"),
-        ({"sender_id": "u1", "text": ""}, "empty_text"),
-        ({"sender_id": "u1", "text": "   \n "}, "empty_text"),
-        ({"sender_id": "", "text": "你好"}, "empty_text"),
-        ({"sender_id": "u1", "text": "孩" * 20_001}, "text_too_long"),
-        ({"sender_id": "u1", "text": 12}, "invalid_request"),
+        ({"sender_id": "test-web-sender-u1"}, "missing_field"),
+        ({"sender_id": "test-web-sender-u1", "text": ""}, "empty_text"),
+        ({"sender_id": "test-web-sender-u1", "text": "   \n "}, "empty_text"),
+        ({"sender_id": "", "text": "你好"}, "invalid_sender_id"),
+        ({"sender_id": "13812345678", "text": "你好"}, "invalid_sender_id"),
+        ({"sender_id": "test-web-sender-u1", "text": "孩" * 20_001}, "text_too_long"),
+        ({"sender_id": "test-web-sender-u1", "text": 12}, "invalid_request"),
         (["not", "an", "object"], "invalid_request"),
     ],
 )
@@ -77,7 +79,7 @@ def test_rasa_down_gives_a_polite_reply_with_verified_numbers(make_client: Make)
     def down(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("refused", request=request)
 
-    resp = make_client(down).post("/api/chat", json={"sender_id": "u1", "text": "你好"})
+    resp = make_client(down).post("/api/chat", json={"sender_id": "test-web-sender-u1", "text": "你好"})
     assert resp.status_code == 200
     text = resp.json()["replies"][0]["text"]
     assert resp.json()["replies"][-1]["text"].startswith("【使用须知】")  # first contact: the notice comes last
@@ -86,7 +88,7 @@ def test_rasa_down_gives_a_polite_reply_with_verified_numbers(make_client: Make)
 
 
 def test_empty_rasa_answer_is_never_an_empty_reply_list(make_client: Make) -> None:
-    resp = make_client(rasa_reply()).post("/api/chat", json={"sender_id": "u1", "text": "？？"})
+    resp = make_client(rasa_reply()).post("/api/chat", json={"sender_id": "test-web-sender-u1", "text": "？？"})
     replies = resp.json()["replies"]
     assert resp.status_code == 200 and replies[0]["text"]
     assert replies[0]["buttons"][0]["payload"] == "/request_human"
@@ -101,7 +103,7 @@ def test_unexpected_error_still_answers_politely(make_client: Make) -> None:
 
     client.app.state.conversations.handle = explode  # type: ignore[attr-defined]
     resp = TestClient(client.app, raise_server_exceptions=False).post(
-        "/api/chat", json={"sender_id": "u1", "text": "你好"}
+        "/api/chat", json={"sender_id": "test-web-sender-u1", "text": "你好"}
     )
     assert resp.status_code == 200 and "110" in resp.json()["replies"][0]["text"]
 

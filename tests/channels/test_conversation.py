@@ -72,7 +72,7 @@ def client(make_client: Make, rasa: FakeRasa) -> TestClient:
     return make_client(rasa)
 
 
-def chat(client: TestClient, text: str, sender: str = "u1", **extra: Any) -> dict[str, Any]:
+def chat(client: TestClient, text: str, sender: str = "test-web-sender-u1", **extra: Any) -> dict[str, Any]:
     resp = client.post("/api/chat", json={"sender_id": sender, "text": text, **extra})
     assert resp.status_code == 200, resp.text
     body: dict[str, Any] = resp.json()
@@ -88,7 +88,7 @@ def test_privacy_notice_once_per_conversation(client: TestClient) -> None:
     assert texts(first)[0] == "答：你好" and texts(first)[-1].startswith("【使用须知】")
     assert "14周岁" in texts(first)[-1] and "110" in texts(first)[-1]
     assert not any(t.startswith("【使用须知】") for t in texts(chat(client, "再问一个")))
-    assert texts(chat(client, "你好", sender="u2"))[-1].startswith("【使用须知】")
+    assert texts(chat(client, "你好", sender="test-web-sender-u2"))[-1].startswith("【使用须知】")
 
 
 def test_a_number_picks_the_numbered_button(client: TestClient, rasa: FakeRasa) -> None:
@@ -167,16 +167,17 @@ def test_delete_my_data_asks_then_deletes_from_both_stores(client: TestClient, r
     ask = chat(client, "删除我的记录")
     assert ask["replies"][0]["buttons"][0]["payload"] == "/tx_confirm_delete"
     done = chat(client, "/tx_confirm_delete")
-    assert "删除" in texts(done)[0] and erased == ["web:u1"]
-    assert client.app.state.store.find_conversation("web", "u1") is None  # type: ignore[attr-defined]
-    assert client.get("/api/history", params={"sender_id": "u1"}).json()["messages"] == []
+    assert "删除" in texts(done)[0] and erased == ["web:test-web-sender-u1"]
+    assert client.app.state.store.find_conversation("web", "test-web-sender-u1") is None  # type: ignore[attr-defined]
+    # The conversation's token is worthless now: its history is refused, not just empty.
+    assert client.get("/api/history", params={"sender_id": "test-web-sender-u1"}).status_code == 401
 
 
 def test_delete_request_from_the_dialogue_and_cancel(client: TestClient) -> None:
     ask = chat(client, "删库")
     assert "确定要删除" in texts(ask)[0]
     assert "没有删除" in texts(chat(client, "取消"))[0]
-    assert client.app.state.store.find_conversation("web", "u1") is not None  # type: ignore[attr-defined]
+    assert client.app.state.store.find_conversation("web", "test-web-sender-u1") is not None  # type: ignore[attr-defined]
 
 
 def test_a_retried_message_is_answered_once(client: TestClient, rasa: FakeRasa) -> None:
@@ -188,8 +189,8 @@ def test_a_retried_message_is_answered_once(client: TestClient, rasa: FakeRasa) 
 
 def test_too_long_and_too_fast_get_kind_messages(make_client: Make, rasa: FakeRasa) -> None:
     client = make_client(rasa, max_text_chars=50, rate_burst=2, rate_per_second=0.01)
-    assert client.post("/api/chat", json={"sender_id": "u1", "text": "长" * 60}).status_code == 200
-    assert "太长" in texts(chat(client, "长" * 60, sender="u9"))[0]
+    assert client.post("/api/chat", json={"sender_id": "test-web-sender-u1", "text": "长" * 60}).status_code == 200
+    assert "太长" in texts(chat(client, "长" * 60, sender="test-web-sender-u9"))[0]
     chat(client, "一")
     chat(client, "二")
     assert "稍等" in texts(chat(client, "三"))[0]
@@ -197,17 +198,21 @@ def test_too_long_and_too_fast_get_kind_messages(make_client: Make, rasa: FakeRa
 
 def test_history_for_reloads_and_polling(client: TestClient) -> None:
     chat(client, "什么是留守儿童")
-    history = client.get("/api/history", params={"sender_id": "u1"}).json()
+    history = client.get("/api/history", params={"sender_id": "test-web-sender-u1"}).json()
     assert [m["from"] for m in history["messages"]][:2] == ["user", "bot"]
     last = history["messages"][-1]["id"]
-    assert client.get("/api/history", params={"sender_id": "u1", "since": last}).json()["messages"] == []
-    assert client.get("/api/history", params={"sender_id": "bad id!"}).status_code == 422
+    assert (
+        client.get("/api/history", params={"sender_id": "test-web-sender-u1", "since": last}).json()["messages"] == []
+    )
+    assert client.get("/api/history").status_code == 401  # no token: nothing, whoever asks
     # Past the 64-bit row ids of the database: refused up front, not a driver overflow (500).
-    assert client.get("/api/history", params={"sender_id": "u1", "since": 2**63}).status_code == 422
+    assert client.get("/api/history", params={"sender_id": "test-web-sender-u1", "since": 2**63}).status_code == 422
 
 
 def test_websocket_turn_and_staff_push(client: TestClient) -> None:
-    with client.websocket_connect("/ws?sender_id=ws1") as ws:
+    with client.websocket_connect("/ws") as ws:
+        ws.send_text(json.dumps({"type": "hello", "sender_id": "test-web-sender-ws1", "session_token": None}))
+        assert ws.receive_json()["type"] == "session"
         ws.send_text(json.dumps({"type": "message", "text": "/request_human", "client_id": "a"}))
         turn = ws.receive_json()
         assert turn["type"] == "turn" and turn["client_id"] == "a" and turn["handoff"]["priority"] == "normal"
@@ -224,13 +229,16 @@ def test_websocket_turn_and_staff_push(client: TestClient) -> None:
 def test_websocket_rejects_a_bad_sender(client: TestClient) -> None:
     from starlette.websockets import WebSocketDisconnect
 
-    with pytest.raises(WebSocketDisconnect), client.websocket_connect("/ws?sender_id=<script>") as ws:
-        ws.receive_json()
+    with client.websocket_connect("/ws") as ws:
+        ws.send_text(json.dumps({"type": "hello", "sender_id": "<script>", "session_token": None}))
+        assert ws.receive_json() == {"type": "error", "code": "invalid_hello"}
+        with pytest.raises(WebSocketDisconnect):
+            ws.receive_json()
 
 
 def test_rasa_down_is_polite_and_the_message_is_kept(client: TestClient, rasa: FakeRasa) -> None:
     rasa.down = True
     body = chat(client, "孩子户口问题")
     assert "110" in texts(body)[0]
-    history = client.get("/api/history", params={"sender_id": "u1"}).json()["messages"]
+    history = client.get("/api/history", params={"sender_id": "test-web-sender-u1"}).json()["messages"]
     assert history[0]["text"] == "孩子户口问题"

@@ -22,14 +22,14 @@ def client(make_client: Make) -> TestClient:
     ("body", "headers"),
     [
         (b"\xff\xfe\x00not utf-8", {"content-type": "application/json"}),
-        (b'{"sender_id": "u1", "text": "\xe4\xbd"}', {"content-type": "application/json"}),
+        (b'{"sender_id": "test-web-sender-u1", "text": "\xe4\xbd"}', {"content-type": "application/json"}),
         (b"sender_id=u1&text=hi", {"content-type": "application/x-www-form-urlencoded"}),
         (b"<xml><text>hi</text></xml>", {"content-type": "application/xml"}),
         (b"", {"content-type": "application/json"}),
         (b"null", {"content-type": "application/json"}),
         (b'{"sender_id": ["u1"], "text": {"a": 1}}', {"content-type": "application/json"}),
         (
-            b'{"sender_id": "u1", "text": "hi", "metadata": {"k": ' + b"[1]" * 10 + b"}}",
+            b'{"sender_id": "test-web-sender-u1", "text": "hi", "metadata": {"k": ' + b"[1]" * 10 + b"}}",
             {"content-type": "application/json"},
         ),
     ],
@@ -43,23 +43,23 @@ def test_malformed_bodies_are_4xx_json(client: TestClient, body: bytes, headers:
 def test_oversized_body_is_413(client: TestClient) -> None:
     resp = client.post(
         "/api/chat",
-        content=json.dumps({"sender_id": "u1", "text": "x" * 100_000}),
+        content=json.dumps({"sender_id": "test-web-sender-u1", "text": "x" * 100_000}),
         headers={"content-type": "application/json"},
     )
     assert resp.status_code == 413 and resp.json()["error"]["code"] == "too_large"
 
 
 def test_control_characters_are_dropped(client: TestClient) -> None:
-    resp = client.post("/api/chat", json={"sender_id": "u1", "text": "你\x00好\u200b\x1b"})
+    resp = client.post("/api/chat", json={"sender_id": "test-web-sender-u1", "text": "你\x00好\u200b\x1b"})
     assert resp.status_code == 200 and resp.json()["replies"][0]["text"] == "答：你好"
-    only_control = client.post("/api/chat", json={"sender_id": "u1", "text": "\x00\x07\u200b"})
+    only_control = client.post("/api/chat", json={"sender_id": "test-web-sender-u1", "text": "\x00\x07\u200b"})
     assert only_control.status_code == 422 and only_control.json()["error"]["code"] == "empty_text"
 
 
 def test_script_payloads_are_plain_text(client: TestClient) -> None:
-    resp = client.post("/api/chat", json={"sender_id": "u1", "text": "<script>alert(1)</script>"})
+    resp = client.post("/api/chat", json={"sender_id": "test-web-sender-u1", "text": "<script>alert(1)</script>"})
     assert resp.status_code == 200 and resp.headers["content-type"].startswith("application/json")
-    history = client.get("/api/history", params={"sender_id": "u1"}).json()["messages"]
+    history = client.get("/api/history", params={"sender_id": "test-web-sender-u1"}).json()["messages"]
     assert history[0]["text"] == "<script>alert(1)</script>"  # stored as text; the widget renders text only
 
 

@@ -31,7 +31,7 @@ def test_a_situation_told_gets_the_verdict_in_the_first_reply(stack: Stack) -> N
 
 
 def test_dont_know_and_a_policy_question_in_the_middle(stack: Stack) -> None:
-    sender = "e2e-screening-2"
+    sender = "test-web-sender-e2e-screening-2"
     stack.chat(sender, "帮我看看我孙子能享受什么补助")
     asked_age = stack.chat(sender, "十岁")
     assert "爸爸" in texts(asked_age)
@@ -43,7 +43,7 @@ def test_dont_know_and_a_policy_question_in_the_middle(stack: Stack) -> None:
 
 
 def test_role_switch_gives_reference_answers(stack: Stack) -> None:
-    sender = "e2e-role"
+    sender = "test-web-sender-e2e-role"
     assert "工作参考模式" in texts(stack.chat(sender, "我是儿童主任"))
     body = stack.chat(sender, "强制报告的主体和时限是怎么规定的")
     assert "【依据】" in texts(body) and "未成年人保护法" in texts(body)
@@ -51,7 +51,7 @@ def test_role_switch_gives_reference_answers(stack: Stack) -> None:
 
 
 def test_danger_in_the_middle_of_the_screening_gets_the_emergency_reply(stack: Stack) -> None:
-    sender = "e2e-crisis-form"
+    sender = "test-web-sender-e2e-crisis-form"
     stack.chat(sender, "帮我看看孩子能享受什么保障")
     body = stack.chat(sender, "孩子刚才说他不想活了")
     assert "110" in body["replies"][0]["text"]
@@ -59,12 +59,12 @@ def test_danger_in_the_middle_of_the_screening_gets_the_emergency_reply(stack: S
 
 
 def test_request_for_a_person_opens_a_ticket(stack: Stack) -> None:
-    body = stack.chat("e2e-human", "转人工")
+    body = stack.chat("test-web-sender-e2e-human", "转人工")
     assert body["handoff"] is not None and body["handoff"]["priority"] in ("normal", "high")
     assert body["handoff"]["ticket_id"]
 
 
 def test_out_of_scope_is_honest(stack: Stack) -> None:
-    body = stack.chat("e2e-oos", "车险怎么买划算")
+    body = stack.chat("test-web-sender-e2e-oos", "车险怎么买划算")
     assert not citations(body)
     assert "转人工" in [b["title"] for r in body["replies"] for b in r["buttons"]]

@@ -39,7 +39,7 @@ def store_of(stack: Stack) -> Store:
 
 
 def test_screening_survives_a_rasa_crash(faulty: Stack) -> None:
-    sender = "fault-rasa"
+    sender = "test-web-sender-fault-rasa"
     first = faulty.chat(sender, "帮我看看孩子能享受什么保障，孩子9岁")
     assert "爸爸" in text(first)
     faulty.kill("rasa")
@@ -49,25 +49,25 @@ def test_screening_survives_a_rasa_crash(faulty: Stack) -> None:
     faulty.wait_healthy()
     resumed = faulty.chat(sender, "他爸在坐牢")
     assert "妈妈" in text(resumed)  # the form remembered the age and asks the next question
-    history = httpx.get(f"{faulty.gateway}/api/history", params={"sender_id": sender}, timeout=10).json()
+    history = faulty.history(sender)
     users = [m["text"] for m in history["messages"] if m["from"] == "user"]
     assert users == ["帮我看看孩子能享受什么保障，孩子9岁", "他爸在坐牢", "他爸在坐牢"]
 
 
 def test_conversation_survives_a_gateway_crash(faulty: Stack) -> None:
-    sender = "fault-gateway"
+    sender = "test-web-sender-fault-gateway"
     faulty.chat(sender, "帮我看看孙子能享受什么补助")
     faulty.chat(sender, "十二岁")
     faulty.kill("gateway")
     faulty.start_gateway()
     faulty.wait_healthy()
-    history = httpx.get(f"{faulty.gateway}/api/history", params={"sender_id": sender}, timeout=10).json()
+    history = faulty.history(sender)
     assert [m["text"] for m in history["messages"] if m["from"] == "user"] == ["帮我看看孙子能享受什么补助", "十二岁"]
     assert "妈妈" in text(faulty.chat(sender, "他爸外出打工"))
 
 
 def test_action_server_down_still_answers_and_recovers(faulty: Stack) -> None:
-    sender = "fault-actions"
+    sender = "test-web-sender-fault-actions"
     faulty.kill("actions")
     body = faulty.chat(sender, "什么是事实无人抚养儿童")
     assert body["replies"] and text(body).strip()  # never an empty reply list
@@ -78,7 +78,7 @@ def test_action_server_down_still_answers_and_recovers(faulty: Stack) -> None:
 
 
 def test_a_retried_message_is_processed_once(faulty: Stack) -> None:
-    sender = "fault-retry"
+    sender = "test-web-sender-fault-retry"
     payload = {"sender_id": sender, "text": "孤儿基本生活费怎么申请", "client_id": "retry-1"}
     first = httpx.post(f"{faulty.gateway}/api/chat", json=payload, timeout=60).json()
     second = httpx.post(f"{faulty.gateway}/api/chat", json=payload, timeout=60).json()
@@ -110,7 +110,7 @@ def test_every_user_message_was_kept_and_answered(faulty: Stack) -> None:
 
 
 def test_deleting_my_data_removes_it_from_both_stores(faulty: Stack) -> None:
-    sender = "fault-delete"
+    sender = "test-web-sender-fault-delete"
     faulty.chat(sender, "我孙子叫王小明 电话13812345678 什么是留守儿童")
     eraser = TrackerEraser(f"sqlite:///{faulty.workdir / 'tracker.db'}")
     try:
@@ -130,7 +130,7 @@ def test_deleting_my_data_removes_it_from_both_stores(faulty: Stack) -> None:
 
 
 def test_retention_purge_empties_both_stores(faulty: Stack) -> None:
-    sender = "fault-retention"
+    sender = "test-web-sender-fault-retention"
     faulty.chat(sender, "什么是留守儿童")
     eraser = TrackerEraser(f"sqlite:///{faulty.workdir / 'tracker.db'}")
     try:

@@ -68,7 +68,7 @@ def scaled(tmp_path_factory: pytest.TempPathFactory, databases: tuple[str, str])
 
 def test_a_conversation_moves_between_rasa_servers(scaled: tuple[Stack, int]) -> None:
     stack, second = scaled
-    first = stack.chat("scale-1", "帮我看看孩子能享受什么保障")
+    first = stack.chat("test-web-sender-scale-1", "帮我看看孩子能享受什么保障")
     assert "几岁" in "".join(r["text"] for r in first["replies"])
     resp = httpx.post(
         f"http://127.0.0.1:{second}/webhooks/rest/webhook",
@@ -77,16 +77,16 @@ def test_a_conversation_moves_between_rasa_servers(scaled: tuple[Stack, int]) ->
     )
     assert resp.status_code == 200
     assert "爸爸" in "".join(m.get("text") or "" for m in resp.json())  # server B knew the form was running
-    third = stack.chat("scale-1", "他爸在坐牢")  # and back on server A, the answer from B is remembered
+    third = stack.chat("test-web-sender-scale-1", "他爸在坐牢")  # and back on server A, the answer from B is remembered
     assert "妈妈" in "".join(r["text"] for r in third["replies"])
 
 
 def test_the_gateway_store_is_on_postgresql(scaled: tuple[Stack, int], databases: tuple[str, str]) -> None:
     stack, _ = scaled
-    stack.chat("scale-2", "什么是留守儿童")
+    stack.chat("test-web-sender-scale-2", "什么是留守儿童")
     store = Store(f"postgresql+psycopg://postgres@127.0.0.1:5432/{databases[1]}")
     try:
-        conversation = store.find_conversation("web", "scale-2")
+        conversation = store.find_conversation("web", "test-web-sender-scale-2")
         assert conversation is not None
         assert [m.author for m in store.messages(conversation.id)][:2] == ["user", "bot"]
     finally:

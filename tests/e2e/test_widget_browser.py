@@ -180,8 +180,8 @@ def test_rest_fallback_retry_resends_the_same_client_id(
     assert len(sent) == 2, sent
     assert sent[0]["client_id"] and sent[0]["client_id"] == sent[1]["client_id"]
     page.wait_for_timeout(4000)  # the widget re-reads the history after a retry: nothing may appear twice
-    sender = page.evaluate("localStorage.getItem('txw-sender')")
-    history = httpx.get(f"{stack.gateway}/api/history", params={"sender_id": sender}, timeout=10).json()
+    token = page.evaluate("localStorage.getItem('txw-token')")
+    history = httpx.get(f"{stack.gateway}/api/history", headers={"X-Session-Token": token}, timeout=10).json()
     assert [m["from"] for m in history["messages"]].count("user") == 1
     expect(page.locator(".txw-msg:not(.txw-local)")).to_have_count(len(history["messages"]))
     expect(page.locator(".txw-from-user")).to_have_count(1)

@@ -38,13 +38,15 @@ class Family(HttpUser):
     wait_time = constant(0) if _THINK == "0" else between(*(float(x) for x in _THINK.split(",")))
 
     def on_start(self) -> None:
-        self.sender = f"load-{next(_counter)}-{uuid.uuid4().hex[:6]}"
+        self.sender = f"load-{next(_counter)}-{uuid.uuid4().hex[:12]}"
+        self.token = ""
         self.step = 0
 
     def say(self, text: str, name: str) -> None:
         with self.client.post(
             "/api/chat",
             json={"sender_id": self.sender, "text": text, "client_id": uuid.uuid4().hex},
+            headers={"X-Session-Token": self.token} if self.token else {},
             name=name,
             catch_response=True,
         ) as resp:
@@ -53,6 +55,7 @@ class Family(HttpUser):
             elif not resp.json().get("replies"):
                 resp.failure("empty reply list")
             else:
+                self.token = resp.json().get("session_token") or self.token
                 resp.success()
 
     @task(6)

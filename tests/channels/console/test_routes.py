@@ -113,7 +113,7 @@ def test_login_is_rate_limited(client: TestClient) -> None:
 def test_state_changes_need_the_csrf_token(client: TestClient) -> None:
     add_staff(client, "li")
     login(client, "li")
-    ticket = chat(client, "/request_human", sender="family")["handoff"]["ticket_id"]
+    ticket = chat(client, "/request_human", sender="test-web-sender-family")["handoff"]["ticket_id"]
     assert client.post(f"/console/api/tickets/{ticket}/take").status_code == 403
     assert client.post(f"/console/api/tickets/{ticket}/take", headers={"X-CSRF-Token": "forged"}).status_code == 403
 
@@ -122,8 +122,8 @@ def test_take_reply_close_flow_with_masked_list_and_audit(client: TestClient) ->
     add_staff(client, "li")
     csrf = login(client, "li")
     headers = {"X-CSRF-Token": csrf}
-    chat(client, "我的电话是13812345678 身份证420502201001011234", sender="family")
-    ticket = chat(client, "/request_human", sender="family")["handoff"]["ticket_id"]
+    chat(client, "我的电话是13812345678 身份证420502201001011234", sender="test-web-sender-family")
+    ticket = chat(client, "/request_human", sender="test-web-sender-family")["handoff"]["ticket_id"]
     queue = client.get("/console/api/queue").json()["tickets"]
     assert [t["id"] for t in queue] == [ticket]
     assert "13812345678" not in str(queue) and "420502201001011234" not in str(queue)
@@ -150,7 +150,7 @@ def test_take_reply_close_flow_with_masked_list_and_audit(client: TestClient) ->
     assert client.post(
         f"/console/api/tickets/{ticket}/close", headers=headers, json={"outcome_code": "resolved"}
     ).status_code in (404, 409)
-    rating = chat(client, "满意", sender="family")
+    rating = chat(client, "满意", sender="test-web-sender-family")
     assert "谢谢" in rating["replies"][0]["text"]
     store = client.app.state.store  # type: ignore[attr-defined]
     assert store.get_ticket(ticket).satisfaction == 3
@@ -162,7 +162,7 @@ def test_supervisor_only_actions(client: TestClient) -> None:
     add_staff(client, "li")
     add_staff(client, "boss", "supervisor")
     csrf = login(client, "li")
-    ticket = chat(client, "/request_human", sender="family")["handoff"]["ticket_id"]
+    ticket = chat(client, "/request_human", sender="test-web-sender-family")["handoff"]["ticket_id"]
     headers = {"X-CSRF-Token": csrf}
     assert (
         client.post("/console/api/canned", headers=headers, json={"title": "问候", "text": "您好"}).status_code == 403
