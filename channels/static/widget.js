@@ -476,9 +476,14 @@
   var syncing = false, syncWanted = false, historyLoaded = false, historyNote = null;
   function history(since) {
     if (!TOKEN) return Promise.resolve({ messages: [], handoff: null });  // nothing said yet on this device
+    var asked = TOKEN;
     return request("GET", "/api/history?since=" + since, null, 15000).catch(function (err) {
-      // The conversation is gone (deleted, or purged after the retention period): start a new one.
-      if (err.status === 401) { newConversation(); return { messages: [], handoff: null }; }
+      // The conversation is gone (deleted, or purged after the retention period): start a new one, unless
+      // a reply meanwhile brought the token of a conversation that has just begun.
+      if (err.status === 401) {
+        if (TOKEN === asked) newConversation();
+        return { messages: [], handoff: null };
+      }
       throw err;
     });
   }

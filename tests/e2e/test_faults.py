@@ -95,7 +95,9 @@ def test_a_retried_message_is_processed_once(faulty: Stack) -> None:
 def test_every_user_message_was_kept_and_answered(faulty: Stack) -> None:
     store = store_of(faulty)
     try:
-        for sender in ("fault-rasa", "fault-gateway", "fault-actions", "fault-retry"):
+        for sender in (
+            f"test-web-sender-{name}" for name in ("fault-rasa", "fault-gateway", "fault-actions", "fault-retry")
+        ):
             conversation = store.find_conversation("web", sender)
             assert conversation is not None
             messages = store.messages(conversation.id)

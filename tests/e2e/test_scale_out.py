@@ -72,7 +72,7 @@ def test_a_conversation_moves_between_rasa_servers(scaled: tuple[Stack, int]) ->
     assert "几岁" in "".join(r["text"] for r in first["replies"])
     resp = httpx.post(
         f"http://127.0.0.1:{second}/webhooks/rest/webhook",
-        json={"sender": "web:scale-1", "message": "孩子9岁"},
+        json={"sender": "web:test-web-sender-scale-1", "message": "孩子9岁"},
         timeout=60,
     )
     assert resp.status_code == 200

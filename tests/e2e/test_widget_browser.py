@@ -192,6 +192,11 @@ def test_unreachable_server_is_explained_politely_and_too_long_text_is_refused(
     stack: Stack, phone: BrowserContext, page_errors: list[str]
 ) -> None:
     phone.add_init_script(NO_SOCKET)
+    # A returning device (its id and token kept): the history it asks for on opening cannot be fetched.
+    phone.add_init_script(
+        "localStorage.setItem('txw-sender', 'w-returning-device-0001');"
+        f"localStorage.setItem('txw-token', '999999.{'A' * 43}');"
+    )
     phone.route("**/api/**", lambda route: route.abort("connectionrefused"))
     page = open_widget(phone, stack.gateway + "/", page_errors)
     close_notice(page)
