@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.dialogue.cues import ConversationCues
 from bot.dialogue.payload import answer_payload, handoff_payload, screening_payload
 from bot.dialogue.situation import Situation, assess, is_situational, known_facts, tells_a_situation
 from bot.eligibility.engine import ProgramResult
@@ -133,8 +134,9 @@ class Responder:
         if corrected:
             plan.slots.update(corrected)
             return self._situation(assess("", {**slots, **corrected}, self.s.extractor, self.s.engine, cues), plan)
-        if tells_a_situation(text, self.s.extractor) and cues.asks_question(text) and not cues.asks_eligibility(text):
-            # Facts with another question ("…伢七岁 要办么子手续"): the question is answered, the facts kept.
+        if tells_a_situation(text, self.s.extractor) and self._asks_something_else(text):
+            # Facts with another question ("…伢七岁 要办么子手续", "我出门打工 让瘫在床上的老娘带娃 可以不"):
+            # the question is answered, the facts kept.
             reading = self.s.extractor.read(text)
             plan.slots.update({k: v for k, v in reading.facts.items() if slots.get(k) != v})
             return self._policy(text, slots, role, plan)
@@ -149,6 +151,14 @@ class Responder:
                 return plan.say("utter_screening_intro")
             return self._policy(text, slots, role, plan)
         return self._situation(assess(text, slots, self.s.extractor, self.s.engine, cues), plan)
+
+    def _asks_something_else(self, text: str) -> bool:
+        """A question that is not whether the child gets a programme: "可以不" about a care arrangement asks
+        about the arrangement; "算不算事实无人抚养" and "能领钱不" ask for a verdict."""
+        cues: ConversationCues = self.s.cues
+        if cues.asks_eligibility(text):
+            return not cues.asks_about_benefits(text)
+        return cues.asks_question(text)
 
     def counselling(self, text: str, slots: dict[str, Any], services_text: str) -> Plan:
         """Help for a child's feelings or behaviour: what the policies say about it when they do (a school's

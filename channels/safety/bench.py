@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import argparse
 import re
+import statistics
 import sys
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +55,14 @@ class Report:
     concerns: int = 0  # near-misses sent to staff review (no alarm)
     by_label: dict[str, tuple[int, int]] = field(default_factory=dict)  # bank label -> (caught, total)
     by_category: Counter[str] = field(default_factory=Counter)  # lexicon category -> danger messages it fired on
+    seconds: list[float] = field(default_factory=list)  # the screen's own time per message (warm)
+
+    def cost_ms(self) -> tuple[float, float, float]:
+        """p50, p95 and max of the screen's time per message, in milliseconds."""
+        if len(self.seconds) < 2:
+            return (0.0, 0.0, 0.0)
+        ms = sorted(s * 1000 for s in self.seconds)
+        return statistics.median(ms), statistics.quantiles(ms, n=20)[18], ms[-1]
 
     @property
     def recall(self) -> float:
@@ -74,16 +84,25 @@ def evaluate(screen: SafetyScreen, danger: list[Item], benign: list[Item]) -> Re
     report = Report(danger_total=len(danger), benign_total=len(benign))
     caught: Counter[str] = Counter()
     total: Counter[str] = Counter()
+    for item in (danger + benign)[:5]:  # load the encoder and warm it: a running gateway has done so at start
+        screen.assess(item.text)
+
+    def assess(text: str) -> Assessment:
+        start = time.perf_counter()
+        assessment = screen.assess(text)
+        report.seconds.append(time.perf_counter() - start)
+        return assessment
+
     for item in danger:
         total[item.category] += 1
-        assessment = screen.assess(item.text)
+        assessment = assess(item.text)
         if assessment.level == "none":
             report.missed.append(item)
             continue
         caught[item.category] += 1
         report.by_category.update(assessment.categories)
     for item in benign:
-        assessment = screen.assess(item.text)
+        assessment = assess(item.text)
         if assessment.level == "urgent":
             report.false_alarms.append((item, assessment))
         elif assessment.level == "concern":
@@ -98,6 +117,7 @@ def render_text(report: Report) -> str:
         f"recall      {report.recall:6.1%}  ({caught}/{report.danger_total} danger messages at urgent or concern)",
         f"false alarm {report.false_alarm_rate:6.1%}  ({len(report.false_alarms)}/{report.benign_total} urgent)",
         f"concern     {report.concerns}/{report.benign_total} near-misses sent to staff review",
+        "cost        p50 {:.1f} ms, p95 {:.1f} ms, max {:.1f} ms per message".format(*report.cost_ms()),
         "",
         "by bank label (caught/total):",
     ]
@@ -129,6 +149,11 @@ def render_markdown(report: Report) -> str:
         f"| near-misses raising an urgent alarm | {report.false_alarm_rate:.1%} "
         f"({len(report.false_alarms)}/{report.benign_total}) |",
         f"| near-misses at concern (staff review) | {report.concerns}/{report.benign_total} |",
+        "| the screen's time per message, p50 / p95 / max (warm, one process, {} messages) | "
+        "{:.1f} / {:.1f} / {:.1f} ms |".format(len(report.seconds), *report.cost_ms()),
+        "",
+        "The screen runs in the gateway for every message before the message reaches Rasa; the whole turn it",
+        "sits in is in the gateway-overhead section below (`channels.bench`).",
         "",
         "| bank label | caught / total |",
         "| --- | --- |",
