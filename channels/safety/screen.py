@@ -66,7 +66,8 @@ class SafetyScreen:
     def assess(self, text: str, recent: list[float] | None = None) -> Assessment:
         """``recent``: the scores of the conversation's last user messages, newest first."""
         pieces = self.clauses(text)
-        vectors = self.encoder.embed_texts([standardise(p) for p in pieces])
+        # One pass per piece: a batch would pad every clause to the whole message's length.
+        vectors = self.encoder.embed_texts([standardise(p) for p in pieces], batch_size=1)
         logits = self.model.logits(vectors, [normalise(p) for p in pieces])
         best: tuple[float, list[Signal], tuple[str, ...]] | None = None
         for piece, logit in zip(pieces, logits, strict=True):
