@@ -29,6 +29,7 @@ CUE_BONUS = 0.025  # holding the kind of fact asked for outweighs a small differ
 HEADING_BONUS = 0.06  # a heading naming what is asked ("宣告失踪：下落不明满2年") is the section that answers
 # A second section of the same document within this margin is shown too: questions often ask two things.
 SECOND_MARGIN = 0.06
+SEVERAL_MARGIN = 0.15  # when the question asks for several parts at once
 FACT_KINDS = ("time", "amount", "age", "count", "papers")  # a second section must hold these when asked
 _DOC_NO = re.compile(r"([\u4e00-\u9fff]{1,6})(〔(?:19|20)\d{2}〕\d+号)")
 # Issuing-office prefixes of document numbers ("民发", "国办发"); the characters before them are prose.
@@ -50,6 +51,7 @@ Kind = Literal["passage", "summary"]
 class AnswerCues:
     kinds: dict[str, tuple[tuple[re.Pattern[str], ...], tuple[re.Pattern[str], ...]]]
     definition: tuple[re.Pattern[str], ...]
+    several: tuple[re.Pattern[str], ...] = ()
 
     @classmethod
     def load(cls, path: Path = CUES) -> AnswerCues:
@@ -58,7 +60,11 @@ class AnswerCues:
             name: (tuple(map(re.compile, spec["asks"])), tuple(re.compile(p, re.MULTILINE) for p in spec["holds"]))
             for name, spec in data["kinds"].items()
         }
-        return cls(kinds, tuple(map(re.compile, data["definition"])))
+        several = tuple(map(re.compile, data.get("several") or ()))
+        return cls(kinds, tuple(map(re.compile, data["definition"])), several)
+
+    def asks_several(self, question: str) -> bool:
+        return any(p.search(question) for p in self.several)
 
     def asked(self, question: str) -> tuple[str, ...]:
         return tuple(name for name, (asks, _) in self.kinds.items() if any(p.search(question) for p in asks))
@@ -280,8 +286,9 @@ def _second_section(
     a number, an age, a time or papers, the second section must hold one too."""
     best = ranked[0][0]
     asked = [kind for kind in cues.asked(question) if kind in FACT_KINDS]
+    margin = SEVERAL_MARGIN if cues.asks_several(question) else SECOND_MARGIN
     for score, hit in ranked[1:]:
-        if score < best - SECOND_MARGIN:
+        if score < best - margin:
             return None
         other = hit.chunk.doc_id == chosen.chunk.doc_id and hit.chunk.heading != chosen.chunk.heading
         holds = not asked or any(cues.held(kind, hit.chunk.text) for kind in asked)

@@ -23,7 +23,7 @@ Vector = npt.NDArray[np.float32]
 
 
 class TextEncoder(Protocol):
-    def embed_texts(self, texts: list[str]) -> Vector: ...
+    def embed_texts(self, texts: list[str], *, batch_size: int = ...) -> Vector: ...
 
 
 def ngram_counts(text: str, dims: int, sizes: tuple[int, ...] = (1, 2, 3)) -> dict[int, float]:

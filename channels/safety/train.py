@@ -109,10 +109,10 @@ class _Precomputed:
     def __init__(self, encoder: Any, cache: dict[str, np.ndarray]) -> None:
         self.encoder, self.cache = encoder, cache
 
-    def embed_texts(self, texts: list[str]) -> np.ndarray:
+    def embed_texts(self, texts: list[str], *, batch_size: int = 32) -> np.ndarray:
         missing = [t for t in texts if t not in self.cache]
         if missing:
-            for t, v in zip(missing, self.encoder.embed_texts(missing), strict=True):
+            for t, v in zip(missing, self.encoder.embed_texts(missing, batch_size=batch_size), strict=True):
                 self.cache[t] = v
         return np.stack([self.cache[t] for t in texts])
 
