@@ -141,6 +141,8 @@ def rank_passages(
     titles = {h.doc.doc_id: h.doc.title for h in result.hits[:depth]}
     asked = cues.asked(question)
     articles = _ARTICLE.findall(question)
+    # The policy words the search added for everyday ones ("找不到工作" → 就业) name headings too.
+    asked_words = question + " " + " ".join(result.extra_terms)
     scored: list[tuple[float, PassageHit]] = []
     for hit in result.passages:
         doc_rank = rank.get(hit.chunk.doc_id)
@@ -150,7 +152,7 @@ def rank_passages(
         score += CUE_BONUS * sum(cues.held(kind, hit.chunk.text) for kind in asked)
         # A question naming an article ("第二十三条") is answered by the passage that cites it.
         score += CUE_BONUS * sum(a in hit.section or a in " ".join(hit.chunk.heading) for a in articles)
-        score += HEADING_BONUS * heading_overlap(hit, question, titles[hit.chunk.doc_id])
+        score += HEADING_BONUS * heading_overlap(hit, asked_words, titles[hit.chunk.doc_id])
         scored.append((score, hit))
     scored.sort(key=lambda pair: pair[0], reverse=True)
     return scored
