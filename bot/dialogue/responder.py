@@ -139,7 +139,8 @@ class Responder:
             # the question is answered, the facts kept.
             reading = self.s.extractor.read(text)
             plan.slots.update({k: v for k, v in reading.facts.items() if slots.get(k) != v})
-            return self._policy(text, slots, role, plan)
+            self._policy(text, slots, role, plan)
+            return self._settled_verdicts(text, slots, plan)
         if not tells_a_situation(text, self.s.extractor):
             if screening_asked and not cues.asks_eligibility(text):
                 plan.slots["next_step"] = "screening"
@@ -151,6 +152,20 @@ class Responder:
                 return plan.say("utter_screening_intro")
             return self._policy(text, slots, role, plan)
         return self._situation(assess(text, slots, self.s.extractor, self.s.engine, cues), plan)
+
+    def _settled_verdicts(self, text: str, slots: dict[str, Any], plan: Plan) -> Plan:
+        """After the answer to a question about a programme the message names ("孤儿基本生活费一个月有好多钱"),
+        the verdict its facts already settle (both parents died: an orphan); an open one is not pushed."""
+        named = self.s.cues.programmes_named(text)
+        if not named:
+            return plan
+        situation = assess(text, slots, self.s.extractor, self.s.engine, self.s.cues)
+        settled = [r for r in situation.results if r.id in named and r.verdict != "possibly"]
+        for result in settled:
+            plan.utterances.append(verdict_utterance(result))
+        if settled:
+            plan.slots["focus"] = [r.id for r in settled]
+        return plan
 
     def _asks_something_else(self, text: str) -> bool:
         """A question that is not whether the child gets a programme: "可以不" about a care arrangement asks
