@@ -48,10 +48,11 @@ _AGE = re.compile(
     + r"\s*(?:周岁|岁)(半)?(?!以下|以上|以内|以后|之前|之后|之内|前|后|的孩子|的儿童|的娃)"
 )
 _AGE_MONTHS = re.compile(_NUM + r"\s*个月(?:大|的宝宝|的孩子)")
-# "伢十二", "孙子十五了", "孩子才八岁": the age of the child named, without 岁 (clause by clause).
+# "伢十二", "孙子十五了", "孩子才八岁": the age of the child named, without 岁 (clause by clause). With 了 the
+# clause may go on: the normalised text has lost the spaces that ended it ("孩子十五了户口在农村").
 _AGE_OF_CHILD = re.compile(
     r"(?:孩子|孙子|孙女|外孙女|外孙|儿子|女儿|闺女)(?:今年|才|已经|快|刚)?"
-    + r"(\d{1,2}|[一二三四五六七八九十]{1,3})(?:了|岁)?$"
+    + r"(\d{1,2}|[一二三四五六七八九十]{1,3})(?:了|岁?$)"
 )
 # "上个月满了十六", "刚满16": an age reached, said without 岁.
 _AGE_REACHED = re.compile(r"(?<![不未没])满了?" + _NUM + r"(?:岁|周岁)?(?!个|年|月|天|以下|以上|的孩子|的儿童)")

@@ -139,6 +139,20 @@ def test_an_age_bound_of_a_rule_is_not_the_childs_age(extractor: FactExtractor, 
     assert "child_age" not in extractor.read(text).facts
 
 
-@pytest.mark.parametrize(("text", "age"), [("伢上个月满了十六", 16), ("孩子今年16岁半", 16), ("孩子十二岁了", 12)])
+@pytest.mark.parametrize(
+    ("text", "age"),
+    [
+        ("伢上个月满了十六", 16),
+        ("孩子今年16岁半", 16),
+        ("孩子十二岁了", 12),
+        # As the action server receives it: normalised, the spaces between clauses gone.
+        ("孩子十五了户口在农村他爸他妈都在浙江打工", 15),
+    ],
+)
 def test_the_childs_age(extractor: FactExtractor, text: str, age: int) -> None:
     assert extractor.read(text).facts["child_age"] == age
+
+
+@pytest.mark.parametrize("text", ["孩子三年级了", "孩子两个了都在读书", "孩子一个人在家"])
+def test_a_number_after_the_child_that_is_not_an_age(extractor: FactExtractor, text: str) -> None:
+    assert "child_age" not in extractor.read(text).facts
