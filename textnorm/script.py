@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
 # A bracketed pinyin syllable right after a CJK character: 關(guān), 時(shí), 業(yè). Tone-marked
 # vowels are what tells it apart from an ordinary bracketed Latin word such as (PDF).
@@ -30,7 +31,33 @@ def _t2s():  # type: ignore[no-untyped-def]
     return OpenCC("t2s")
 
 
+@lru_cache(maxsize=1)
+def _traditional_chars() -> frozenset[str]:
+    """Every character whose presence can make ``t2s`` change a text: the characters it maps to others,
+    and, in each phrase it rewrites, the characters that change (all of them when the length changes).
+    A text with none of them comes out of the converter unchanged, so it need not go in: most user
+    messages are simplified already, and the pure-Python converter costs about a millisecond per line."""
+    import opencc
+
+    found: set[str] = set()
+    folder = Path(opencc.__file__).parent / "dictionary"
+    for name in ("TSPhrases.txt", "TSCharacters.txt"):
+        for line in (folder / name).read_text(encoding="utf-8").splitlines():
+            key, _, values = line.partition("\t")
+            value = values.split(" ")[0]
+            if not key or key == value:
+                continue
+            if len(key) == len(value):
+                found.update(k for k, v in zip(key, value, strict=True) if k != v)
+            else:
+                found.update(key)
+    return frozenset(found)
+
+
+@lru_cache(maxsize=8192)
 def to_simplified(text: str) -> str:
+    if text.isascii() or _traditional_chars().isdisjoint(text):
+        return text
     return str(_t2s().convert(text))
 
 

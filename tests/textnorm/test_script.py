@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from tests.conftest import ROOT
-from textnorm import clean_display, normalize, strip_scrape_noise
+from textnorm import clean_display, normalize, strip_scrape_noise, to_simplified
 
 SEED = ROOT.parent / "shared" / "seed" / "yichang_minors_protection_article.txt"
 
@@ -53,3 +54,22 @@ def test_latin_brackets_are_not_pinyin() -> None:
 
 def test_clean_display_keeps_width_and_case() -> None:
     assert clean_display("關(guān)於（試行）ABC") == "关于（试行）ABC"
+
+
+def test_skipping_the_converter_never_changes_its_result() -> None:
+    """A text is only passed over when the converter would return it unchanged: every word and
+    character the t2s dictionaries rewrite, set in a simplified sentence, comes out as OpenCC makes it."""
+    import opencc
+
+    from textnorm.script import _t2s
+
+    folder = Path(opencc.__file__).parent / "dictionary"
+    keys = [
+        line.split("\t")[0]
+        for name in ("TSPhrases.txt", "TSCharacters.txt")
+        for line in (folder / name).read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    sentences = [f"我们{key}的孩子" for key in keys] + ["孩子的爸爸在外地打工，妈妈失联了。"]
+    assert [to_simplified(s) for s in sentences] == [_t2s().convert(s) for s in sentences]
+    assert to_simplified("孩子的爸爸在外地打工") == "孩子的爸爸在外地打工"
