@@ -19,13 +19,21 @@ from bot.settings import BotSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 APP_PY = ROOT / ".venv" / "bin" / "python"
-RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
+RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a running process, in MB (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def latest_model() -> Path:
@@ -102,7 +110,9 @@ class Stack:
         self._spawn(
             name,
             [
-                str(RASA),
+                str(RASA_PY),
+                "-m",
+                "bot.rasa_server",
                 "run",
                 "--model",
                 str(latest_model()),
@@ -172,6 +182,10 @@ class Stack:
         raise RuntimeError(
             f"stack not healthy after {timeout}s: {last}\n" + "\n".join(self.log_tail(n) for n in self.procs)
         )
+
+    def memory_mb(self) -> dict[str, int]:
+        """Resident memory of each running process of the stack, in MB."""
+        return {name: round(rss_mb(proc.pid)) for name, proc in self.procs.items() if proc.poll() is None}
 
     def log_tail(self, name: str, lines: int = 40) -> str:
         path = self.workdir / f"{name}.log"
