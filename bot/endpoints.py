@@ -16,12 +16,15 @@ import yaml
 
 from bot.settings import BotSettings
 
+# Rasa's SQL tracker store reading a bounded window of each conversation (bot/tracker_store.py).
+TRACKER_STORE = "bot.tracker_store.WindowedSQLTrackerStore"
+
 
 def endpoints(settings: BotSettings) -> dict[str, Any]:
     tracker: dict[str, Any]
     if settings.tracker_store == "postgresql":
         tracker = {
-            "type": "SQL",
+            "type": TRACKER_STORE,
             "dialect": "postgresql",
             "url": settings.tracker_pg_host,
             "port": settings.tracker_pg_port,
@@ -32,7 +35,8 @@ def endpoints(settings: BotSettings) -> dict[str, Any]:
             tracker["password"] = settings.tracker_pg_password.get_secret_value()
     else:
         settings.tracker_sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-        tracker = {"type": "SQL", "dialect": "sqlite", "db": str(settings.tracker_sqlite_path)}
+        tracker = {"type": TRACKER_STORE, "dialect": "sqlite", "db": str(settings.tracker_sqlite_path)}
+    tracker["keep_events"] = settings.tracker_keep_events
     lock: dict[str, Any] = {"type": "in_memory"}
     if settings.lock_store == "redis":
         lock = {

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +29,8 @@ class BotSettings(BaseSettings):
     tracker_pg_db: str = "test"
     tracker_pg_user: str = "postgres"
     tracker_pg_password: SecretStr | None = None
+    # Events a turn reads back at least (bot/tracker_store.py): about seven turns, more than any step looks back.
+    tracker_keep_events: int = Field(default=70, ge=20)
     lock_store: Literal["in_memory", "redis"] = "in_memory"
     redis_host: str = "127.0.0.1"
     redis_port: int = 6379

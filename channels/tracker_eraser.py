@@ -1,6 +1,7 @@
 """Erase a conversation from Rasa's tracker store (deletion requests and the retention purge).
 
-Rasa's SQL tracker store only appends events, so the rows are deleted directly in its database.
+Rasa's SQL tracker store only appends events, so the rows are deleted directly in its database, with
+the conversation's window (the slot values the windowed store keeps beside them, bot/tracker_store.py).
 """
 
 from __future__ import annotations
@@ -9,9 +10,11 @@ import datetime as dt
 import logging
 
 from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 logger = logging.getLogger(__name__)
+
+WINDOW_TABLE = "tracker_windows"  # bot/tracker_store.py (Rasa's environment, not importable here)
 
 
 class TrackerEraser:
@@ -28,6 +31,7 @@ class TrackerEraser:
         assert self._engine is not None
         with self._engine.begin() as connection:
             result = connection.execute(text("DELETE FROM events WHERE sender_id = :s"), {"s": sender_id})
+            self._erase_window(connection, sender_id)
             return int(result.rowcount or 0)
 
     def purge_before(self, cutoff: dt.datetime) -> int:
@@ -40,7 +44,12 @@ class TrackerEraser:
             senders = [row[0] for row in connection.execute(stale, {"t": cutoff.timestamp()})]
             for sender in senders:
                 connection.execute(text("DELETE FROM events WHERE sender_id = :s"), {"s": sender})
+                self._erase_window(connection, sender)
             return len(senders)
+
+    def _erase_window(self, connection: Connection, sender_id: str) -> None:
+        if inspect(connection).has_table(WINDOW_TABLE):
+            connection.execute(text(f"DELETE FROM {WINDOW_TABLE} WHERE sender_id = :s"), {"s": sender_id})
 
     def count(self, sender_id: str) -> int:
         if not self._has_events():

@@ -12,7 +12,12 @@ from bot.settings import BotSettings
 def test_default_profile_needs_nothing_running(tmp_path: Path) -> None:
     data = endpoints(BotSettings(tracker_sqlite_path=tmp_path / "t.db", action_url="http://127.0.0.1:6000"))
     assert data["action_endpoint"] == {"url": "http://127.0.0.1:6000/webhook"}
-    assert data["tracker_store"] == {"type": "SQL", "dialect": "sqlite", "db": str(tmp_path / "t.db")}
+    assert data["tracker_store"] == {
+        "type": "bot.tracker_store.WindowedSQLTrackerStore",
+        "dialect": "sqlite",
+        "db": str(tmp_path / "t.db"),
+        "keep_events": 70,
+    }
     assert data["lock_store"] == {"type": "in_memory"}
 
 
