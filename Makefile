@@ -147,7 +147,8 @@ bench: build
 	$(PY) -m retrieval eval --write
 	$(PY) -m retrieval bench --write
 	$(PY) -m channels.safety.bench --write
-	$(PY) -m channels.bench --write
+	$(PY) -m channels.bench --levels 1,8,32 --per-user 24 --long 200 --write
+	$(PY) -m channels.profile --write
 
 # NLU 5-fold cross-validation (about half an hour on 2 cores); not part of `make test`.
 nlu-cv: setup encoder

@@ -83,7 +83,25 @@ async def measure(base_url: str, target: str, users: int, per_user: int, pool: l
     }
 
 
-async def run(gateway: str, rasa: str, levels: list[int], per_user: int) -> dict[str, Any]:
+async def long_conversation(base_url: str, turns: int, pool: list[str]) -> dict[str, Any]:
+    """One conversation of ``turns`` policy questions: does a late turn cost more than an early one?
+
+    The same ten questions come round again and again, so the first ten turns and the last ten ask the same."""
+    samples: list[float] = []
+    sender = f"bench-long-{int(time.time())}-{turns:04d}"
+    async with httpx.AsyncClient(base_url=base_url, timeout=120) as client:
+        await _user(client, "gateway", sender, [pool[i % 10] for i in range(turns)], samples)
+    early, late = statistics.median(samples[:10]), statistics.median(samples[-10:])
+    return {
+        "turns": turns,
+        "early_ms": round(early, 1),
+        "middle_ms": round(statistics.median(samples[turns // 2 - 5 : turns // 2 + 5]), 1),
+        "late_ms": round(late, 1),
+        "late_over_early": round(late / early, 2),
+    }
+
+
+async def run(gateway: str, rasa: str, levels: list[int], per_user: int, long_turns: int = 0) -> dict[str, Any]:
     pool = questions()
     rows = []
     for users in levels:
@@ -94,7 +112,10 @@ async def run(gateway: str, rasa: str, levels: list[int], per_user: int) -> dict
         through = await measure(gateway, "gateway", users, per_user, pool, "run")
         overhead = through["p50_ms"] / direct["p50_ms"] - 1 if direct["p50_ms"] else 0.0
         rows.append({"users": users, "rasa": direct, "gateway": through, "overhead_p50": round(overhead, 3)})
-    return {"per_user": per_user, "levels": rows}
+    report: dict[str, Any] = {"per_user": per_user, "levels": rows}
+    if long_turns:
+        report["long"] = await long_conversation(gateway, long_turns, pool)
+    return report
 
 
 def markdown(report: dict[str, Any]) -> str:
@@ -113,6 +134,15 @@ def markdown(report: dict[str, Any]) -> str:
             f"| {row['users']} | {r['p50_ms']} / {r['p95_ms']} | {g['p50_ms']} / {g['p95_ms']} | "
             f"{row['overhead_p50']:+.1%} | {g['throughput_rps']} | {g['errors'] + r['errors']} |"
         )
+    if "long" in report:
+        long = report["long"]
+        n = long["turns"]
+        lines += [
+            "",
+            f"One conversation of {n} turns through the gateway, median latency of ten turns: turns 1–10 "
+            f"**{long['early_ms']} ms**, turns {n // 2 - 4}–{n // 2 + 5} {long['middle_ms']} ms, turns {n - 9}–{n} "
+            f"**{long['late_ms']} ms** ({long['late_over_early']}× the first ten).",
+        ]
     return "\n".join(lines)
 
 
@@ -122,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rasa", help="URL of the running Rasa server")
     parser.add_argument("--levels", default="1,8,32")
     parser.add_argument("--per-user", type=int, default=8)
+    parser.add_argument("--long", type=int, default=0, help="also one conversation of this many turns (0: none)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args(argv)
@@ -137,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     gateway = args.gateway or (stack.gateway if stack else "")
     rasa = args.rasa or (stack.rasa_url if stack else "")
     try:
-        report = asyncio.run(run(gateway, rasa, levels, args.per_user))
+        report = asyncio.run(run(gateway, rasa, levels, args.per_user, args.long))
     finally:
         if stack:
             stack.stop_all()
@@ -149,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
             "## Gateway overhead\n\n"
             + markdown(report)
             + f"\n\nCommand: `.venv/bin/python -m channels.bench --levels {args.levels} "
-            f"--per-user {args.per_user} --write`",
+            f"--per-user {args.per_user}" + (f" --long {args.long}" if args.long else "") + " --write`",
         )
     return 0
 

@@ -91,6 +91,7 @@ def run(users: int, duration: str, spawn_rate: int, ceiling_users: int, ceiling_
         report = _locust(stack, workdir, "load", users, duration, spawn_rate, "2,4")
         if ceiling_users:
             report["ceiling"] = _locust(stack, workdir, "ceiling", ceiling_users, ceiling_duration, ceiling_users, "0")
+        report["memory_mb"] = stack.memory_mb()
     finally:
         stack.stop_all()
     return report
@@ -127,6 +128,14 @@ def markdown(report: dict[str, Any]) -> str:
             f"p50 {top['p50_ms']:.0f} ms, p95 {top['p95_ms']:.0f} ms, {top['failures']} failures, "
             f"{ceiling['server_errors']} 5xx. On 2 cores the processes (Rasa, action server with retrieval, gateway) "
             "share the CPU, so this is the machine's limit, not the gateway's.",
+        ]
+    memory = report.get("memory_mb")
+    if memory:
+        lines += [
+            "",
+            "Resident memory after the test: "
+            + ", ".join(f"{name} {mb} MB" for name, mb in memory.items())
+            + f"; together **{sum(memory.values())} MB**.",
         ]
     return "\n".join(lines)
 
