@@ -96,6 +96,11 @@ def test_cited_answer_quick_reply_elder_mode_history_and_xss(
     page.keyboard.press("Enter")
     expect(details).to_be_visible()
     wait_for_answer(page)
+    # The definition says a prison or rehabilitation term counts by its length, at once: no six-month wait.
+    answer = page.locator(".txw-from-bot", has_text="事实无人抚养儿童").first
+    expect(answer).to_contain_text("期限够的马上就算")
+    answer.evaluate("e => e.scrollIntoView({block: 'start'})")
+    shot(page, "widget-de-facto-definition.png")
     card.evaluate("e => e.closest('.txw-msg').scrollIntoView({block: 'end'})")  # the card and any choices
     shot(page, "widget-answer.png")
 
