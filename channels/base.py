@@ -19,6 +19,8 @@ from channels.messages import BotTurn, Button, InboundMessage, Reply
 
 
 class TurnHandler(Protocol):
+    """``ConversationService``: it never raises (a failed turn is the polite fallback), so adapters don't catch."""
+
     async def handle(self, message: InboundMessage) -> BotTurn: ...
 
 

@@ -33,7 +33,7 @@ from channels.safety.screen import Assessment, SafetyScreen
 from channels.store.records import ConversationRecord
 from channels.store.store import Store
 from channels.texts import Texts
-from channels.tracker_eraser import TrackerEraser
+from channels.tracker_eraser import TrackerEraser, TrackerStoreUnreachable
 
 logger = logging.getLogger(__name__)
 PHRASES = Path(__file__).resolve().parent / "data" / "gateway_phrases.zh.yml"
@@ -110,6 +110,15 @@ class ConversationService:
         return Reply(text=self.texts.get(key, **values), buttons=buttons or [], author="system")
 
     async def handle(self, message: InboundMessage) -> BotTurn:
+        """One turn, on any channel. This is the one failure boundary: whatever breaks inside (a malformed
+        reply, a store error), the person gets the polite reply naming the hotlines, never silence."""
+        try:
+            return await self._handle(message)
+        except Exception:
+            logger.exception("the turn on %s failed", message.channel)
+            return self.unavailable_turn()
+
+    async def _handle(self, message: InboundMessage) -> BotTurn:
         conversation = await asyncio.to_thread(self.store.conversation, message.channel, message.sender_id)
         client_id = str(message.metadata.get("client_id") or "")[:64] or None
         if client_id:
@@ -254,8 +263,7 @@ class ConversationService:
         if pending == "confirm_delete":
             answer = self.phrases.reply(text, CONFIRM_DELETE, CANCEL)
             if answer is True:
-                await self._delete(conversation)
-                return BotTurn([self._system("deleted")])
+                return await self._delete(conversation)
             await clear()
             if answer is False:
                 return BotTurn([self._system("delete_cancelled")])
@@ -292,12 +300,24 @@ class ConversationService:
         ]
         return BotTurn([self._system("delete_confirm", buttons=buttons)])
 
-    async def _delete(self, conversation: ConversationRecord) -> None:
-        """The user's data goes from both stores: the gateway's and Rasa's tracker store."""
+    async def _delete(self, conversation: ConversationRecord) -> BotTurn:
+        """The user's data goes from both stores, Rasa's tracker store first: when it cannot be erased the
+        user is told so and the gateway's copy stays, so that asking again (or staff) can finish the job."""
         sender = f"{conversation.channel}:{conversation.sender_id}"
-        await asyncio.to_thread(self.store.delete_conversation, conversation.id)
-        await asyncio.to_thread(self.eraser.erase, sender)
-        logger.info("conversation %s deleted at the user's request", conversation.id)
+        try:
+            events = await asyncio.to_thread(self.eraser.erase, sender)
+        except TrackerStoreUnreachable:
+            logger.error("conversation %s: deletion failed, Rasa's tracker store not erased", conversation.id)
+            await asyncio.to_thread(self.store.update_conversation, conversation.id, pending=None)
+            return BotTurn([self._system("delete_failed")])
+        messages = await asyncio.to_thread(self.store.delete_conversation, conversation.id)
+        logger.info(
+            "conversation %s deleted at the user's request: %s messages, %s tracker events",
+            conversation.id,
+            messages,
+            events,
+        )
+        return BotTurn([self._system("deleted", messages=messages)])
 
     async def _repeated(self, conversation: ConversationRecord, client_id: str) -> BotTurn | None:
         """A retried message (same client id) is answered from the store, never processed twice."""

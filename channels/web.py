@@ -224,12 +224,7 @@ async def _on_client_message(websocket: WebSocket, sender_id: str, raw: str) -> 
             {"type": "error", "code": code, "client_id": data.get("client_id") if isinstance(data, dict) else None}
         )
         return
-    service = websocket.app.state.conversations
-    try:
-        turn = await service.handle(_inbound(body))
-    except Exception:  # the user still gets an answer; the error is logged with its context
-        logger.exception("websocket turn failed")
-        turn = service.unavailable_turn()
+    turn = await websocket.app.state.conversations.handle(_inbound(body))
     payload = ChatResponse(replies=turn.replies, handoff=turn.handoff).model_dump()
     token = await _token_for(websocket.app.state.store, _tokens(websocket), sender_id)
     await websocket.send_json({"type": "turn", "client_id": body.client_id, "session_token": token, **payload})

@@ -390,11 +390,7 @@ class WeChatAdapter(ChannelAdapter):
         if not msg.text:  # media, locations, links, voice WeChat could not transcribe
             return [self.texts.unsupported_message]
         text = choose(msg.text, self._buttons.get(msg.openid, []))
-        try:
-            turn = await self.handler.handle(InboundMessage(self.name, msg.openid, text))
-        except Exception:
-            logger.exception("wechat: the turn for %s failed", msg.dedup_key)
-            return [self.texts.turn_failed]
+        turn = await self.handler.handle(InboundMessage(self.name, msg.openid, text))
         return self._render(msg.openid, turn.replies) or [self.texts.turn_failed]
 
     def _render(self, openid: str, replies: list[Reply]) -> list[str]:

@@ -127,3 +127,31 @@ def test_wechat_handoff_round_trip(client: TestClient, wechat: FakeWeChatApi) ->
     wait_until(lambda: any("结束本次对话" in m["text"]["content"] for m in wechat.sent))
     again = wechat_post(client, "什么是留守儿童", 1003)
     assert "答：什么是留守儿童" in again.text
+
+
+def test_a_turn_that_fails_inside_the_gateway_gets_the_polite_reply_on_every_channel(
+    client: TestClient, telegram: FakeTelegram
+) -> None:
+    """One failure boundary (the conversation service): Telegram, WeChat and the web all get the reply naming
+    the hotlines, and the user's message is kept for staff."""
+    unavailable = "助手暂时出了点故障"
+    assert client.post("/telegram/webhook", json=text_update(7, "坏引用"), headers={SECRET_HEADER: TG_SECRET})
+    wait_until(lambda: any(unavailable in c["text"] for c in telegram.calls_to("sendMessage")))
+    assert "110" in telegram.calls_to("sendMessage")[-1]["text"]
+
+    assert unavailable in wechat_post(client, "坏引用", 99).text
+
+    web = client.post("/api/chat", json={"sender_id": "failing-turn-web-0001", "text": "坏引用"})
+    assert web.status_code == 200 and unavailable in web.json()["replies"][0]["text"]
+    with client.websocket_connect("/ws") as ws:
+        ws.send_json({"type": "hello", "sender_id": "failing-turn-ws-00001"})
+        ws.send_json({"text": "坏引用", "client_id": "c1"})
+        turn = ws.receive_json()
+        while turn.get("type") != "turn":
+            turn = ws.receive_json()
+        assert unavailable in turn["replies"][0]["text"]
+
+    store = client.app.state.store  # type: ignore[attr-defined]
+    for channel, sender in [("telegram", "7"), ("wechat", OPENID), ("web", "failing-turn-web-0001")]:
+        conversation = store.find_conversation(channel, sender)
+        assert any(m.text == "坏引用" and m.author == "user" for m in store.last_messages(conversation.id, 10))
