@@ -41,6 +41,7 @@ REQUIRED = (
     "delete_confirm_button",
     "delete_cancel_button",
     "deleted",
+    "delete_failed",
     "delete_cancelled",
     "cancelled",
 )

@@ -11,10 +11,15 @@ import logging
 
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 logger = logging.getLogger(__name__)
 
 WINDOW_TABLE = "tracker_windows"  # bot/tracker_store.py (Rasa's environment, not importable here)
+
+
+class TrackerStoreUnreachable(RuntimeError):
+    pass
 
 
 class TrackerEraser:
@@ -26,9 +31,17 @@ class TrackerEraser:
         return self._engine is not None and inspect(self._engine).has_table("events")
 
     def erase(self, sender_id: str) -> int:
-        if not self._has_events():
-            return 0
-        assert self._engine is not None
+        """Delete a conversation's events; how many. Raises ``TrackerStoreUnreachable`` when the configured
+        store cannot be reached or holds no Rasa events table (a wrong URL): a deletion must never be
+        reported done when nothing was erased."""
+        if self._engine is None:
+            return 0  # no tracker store configured (tests of the gateway alone)
+        try:
+            present = self._has_events()
+        except SQLAlchemyError as exc:
+            raise TrackerStoreUnreachable(f"Rasa's tracker store cannot be reached: {exc}") from exc
+        if not present:
+            raise TrackerStoreUnreachable("Rasa's tracker store has no events table: is the tracker URL right?")
         with self._engine.begin() as connection:
             result = connection.execute(text("DELETE FROM events WHERE sender_id = :s"), {"s": sender_id})
             self._erase_window(connection, sender_id)

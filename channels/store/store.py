@@ -243,12 +243,14 @@ class Store:
             )
             return [float(r.payload["risk"]["score"]) for r in rows if isinstance((r.payload or {}).get("risk"), dict)]
 
-    def delete_conversation(self, conversation_id: int) -> None:
-        """Delete the conversation, its messages and its tickets (a user's "删除我的记录")."""
+    def delete_conversation(self, conversation_id: int) -> int:
+        """Delete the conversation, its messages and its tickets (a user's "删除我的记录"); returns how many
+        messages went."""
         with self._session() as s:
-            s.execute(delete(Message).where(Message.conversation_id == conversation_id))
+            messages = s.execute(delete(Message).where(Message.conversation_id == conversation_id))
             s.execute(delete(Ticket).where(Ticket.conversation_id == conversation_id))
             s.execute(delete(Conversation).where(Conversation.id == conversation_id))
+            return int(getattr(messages, "rowcount", 0) or 0)
 
     def purge_before(self, cutoff: dt.datetime) -> list[tuple[str, str]]:
         """Delete conversations not seen since ``cutoff`` (and without an open ticket).

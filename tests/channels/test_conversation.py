@@ -46,6 +46,8 @@ class FakeRasa:
                     },
                 ],
             )
+        if text == "坏引用":  # an action payload the gateway cannot read: the turn fails inside the gateway
+            return httpx.Response(200, json=[{"text": "答", "custom": {"citations": [{"bogus": 1}]}}])
         if text == "删库":
             return httpx.Response(200, json=[{"custom": {"kind": "delete_request"}}])
         return httpx.Response(
@@ -168,9 +170,29 @@ def test_delete_my_data_asks_then_deletes_from_both_stores(client: TestClient, r
     assert ask["replies"][0]["buttons"][0]["payload"] == "/tx_confirm_delete"
     done = chat(client, "/tx_confirm_delete")
     assert "删除" in texts(done)[0] and erased == ["web:test-web-sender-u1"]
+    assert "这里的6条消息" in texts(done)[0]  # everything kept so far: the user's messages and the replies
     assert client.app.state.store.find_conversation("web", "test-web-sender-u1") is None  # type: ignore[attr-defined]
     # The conversation's token is worthless now: its history is refused, not just empty.
     assert client.get("/api/history", params={"sender_id": "test-web-sender-u1"}).status_code == 401
+
+
+def test_a_deletion_that_cannot_reach_rasas_store_says_so_and_keeps_everything(client: TestClient) -> None:
+    from channels.tracker_eraser import TrackerStoreUnreachable
+
+    chat(client, "我叫王小明 电话13812345678")
+    eraser = client.app.state.conversations.eraser  # type: ignore[attr-defined]
+
+    def unreachable(sender: str) -> int:
+        raise TrackerStoreUnreachable("down")
+
+    eraser.erase = unreachable
+    chat(client, "删除我的记录")
+    done = chat(client, "/tx_confirm_delete")
+    assert "没能删除" in texts(done)[0]
+    store = client.app.state.store  # type: ignore[attr-defined]
+    conversation = store.find_conversation("web", "test-web-sender-u1")
+    assert conversation is not None and conversation.pending is None
+    assert any("王小明" in m.text for m in store.last_messages(conversation.id, 20))
 
 
 def test_delete_request_from_the_dialogue_and_cancel(client: TestClient) -> None:

@@ -7,7 +7,9 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from channels.tracker_eraser import TrackerEraser
+import pytest
+
+from channels.tracker_eraser import TrackerEraser, TrackerStoreUnreachable
 
 
 def _tracker_db(path: Path) -> str:
@@ -46,4 +48,18 @@ def test_purge_removes_windows_of_purged_conversations(tmp_path: Path) -> None:
     eraser = TrackerEraser(url)
     assert eraser.purge_before(dt.datetime.fromtimestamp(1_000_000, tz=dt.UTC)) == 1
     assert _windows(url) == ["web:b"]
+    eraser.close()
+
+
+def test_a_store_without_rasas_events_is_an_error_not_an_empty_deletion(tmp_path: Path) -> None:
+    eraser = TrackerEraser(f"sqlite:///{tmp_path / 'wrong.db'}")  # a wrong path: SQLite makes an empty file
+    with pytest.raises(TrackerStoreUnreachable, match="no events table"):
+        eraser.erase("web:a")
+    eraser.close()
+
+
+def test_an_unreachable_store_is_an_error() -> None:
+    eraser = TrackerEraser("postgresql+psycopg://postgres@127.0.0.1:1/test?connect_timeout=2")
+    with pytest.raises(TrackerStoreUnreachable, match="cannot be reached"):
+        eraser.erase("web:a")
     eraser.close()
