@@ -27,18 +27,22 @@ class Delivery:
     def register(self, adapter: ChannelAdapter) -> None:
         self.adapters[adapter.name] = adapter
 
-    async def push(self, conversation: ConversationRecord, replies: list[Reply], message_ids: list[int]) -> None:
+    async def push(self, conversation: ConversationRecord, replies: list[Reply], message_ids: list[int]) -> str | None:
+        """Send stored messages; ``None`` when they went out, otherwise why not (for the console to show)."""
         if conversation.channel == "web":
+            # The widget's socket gets them now; a closed widget reads them from the store when it opens.
             for reply, message_id in zip(replies, message_ids, strict=True):
                 self.hub.publish(
                     conversation_topic(conversation.id), {"type": "push", "id": message_id, **reply.model_dump()}
                 )
-            return
+            return None
         adapter = self.adapters.get(conversation.channel)
         if adapter is None:
             logger.error("no adapter for channel %s: message stored, not delivered", conversation.channel)
-            return
+            return f"the {conversation.channel} channel is not running"
         try:
             await adapter.push(conversation.sender_id, replies)
-        except Exception:  # the message is in the store; staff see the failure in the log
+        except Exception as exc:  # the message is in the store, marked undelivered for the console
             logger.exception("delivery to %s:%s failed", conversation.channel, conversation.sender_id)
+            return str(exc)[:200] or type(exc).__name__
+        return None

@@ -100,8 +100,34 @@ class HandoffService:
             await asyncio.to_thread(
                 self.store.update_conversation, conversation.id, last_buttons=[b.model_dump() for b in last.buttons]
             )
-        await self.delivery.push(conversation, replies, ids)
+        await self._deliver(conversation, replies, ids)
         self.hub.publish(CONSOLE, {"type": "message", "conversation_id": conversation.id})
+
+    async def _deliver(
+        self, conversation: ConversationRecord, replies: list[Reply], ids: list[int], *, record: bool = False
+    ) -> str | None:
+        """Push stored messages and record on them whether they reached the user's platform (the web widget
+        reads its messages from the store, so there only a failure, or a resend, is worth recording)."""
+        error = await self.delivery.push(conversation, replies, ids)
+        if record or error or conversation.channel != "web":
+            await asyncio.to_thread(self.store.set_delivery, ids, error)
+        return error
+
+    async def retry_delivery(self, message_id: int, staff: StaffRecord) -> str | None:
+        """Send an undelivered message again; ``None`` when it went out this time."""
+        message = await asyncio.to_thread(self.store.get_message, message_id)
+        if message is None:
+            raise LookupError(message_id)
+        conversation = await asyncio.to_thread(self.store.get_conversation, message.conversation_id)
+        if conversation is None:
+            raise LookupError(message_id)
+        reply = Reply(text=message.text, author=message.author, buttons=message.payload.get("buttons") or [])
+        error = await self._deliver(conversation, [reply], [message.id], record=True)
+        await asyncio.to_thread(
+            self.store.audit, staff.id, "retry_delivery", "message", str(message_id), {"delivered": error is None}
+        )
+        self.hub.publish(CONSOLE, {"type": "message", "conversation_id": conversation.id})
+        return error
 
     async def take(self, ticket_id: str, staff: StaffRecord, *, reassign_to: int | None = None) -> TicketRecord:
         ticket = await asyncio.to_thread(
@@ -143,7 +169,7 @@ class HandoffService:
             self.store.add_message, conversation.id, "staff", text, {"author": "staff"}, staff.id
         )
         await asyncio.to_thread(self.store.audit, staff.id, "reply", "ticket", ticket_id, {"message_id": message.id})
-        await self.delivery.push(conversation, [Reply(text=text, author="staff")], [message.id])
+        await self._deliver(conversation, [Reply(text=text, author="staff")], [message.id])
         self.hub.publish(CONSOLE, {"type": "message", "conversation_id": conversation.id, "ticket_id": ticket_id})
         return message
 

@@ -253,6 +253,7 @@ async def ticket_detail(request: Request, ticket_id: str, staff: ApiStaff) -> di
                 "text": m.text,
                 "at": m.created_at.isoformat(),
                 "staff": staff_names.get(m.staff_id) if m.staff_id else None,
+                "delivery": m.payload.get("delivery"),
             }
             for m in messages
         ],
@@ -306,6 +307,18 @@ async def reply(request: Request, ticket_id: str, body: ReplyBody, staff: WriteS
     if message is None:
         raise ApiError(409, "conflict", "the ticket is closed")
     return {"ok": True, "message_id": message.id}
+
+
+@router.post("/api/messages/{message_id}/retry")
+async def retry_delivery(request: Request, message_id: int, staff: WriteStaff) -> dict[str, Any]:
+    """Send a message that did not reach the user's platform again (a staff reply, a closing note)."""
+    store = _store(request)
+    message = await asyncio.to_thread(store.get_message, message_id)
+    ticket = await asyncio.to_thread(store.open_ticket_for, message.conversation_id) if message else None
+    if message is None or ticket is None or not _visible(ticket, staff) or message.author == "user":
+        raise ApiError(404, "not_found", "no such message in an open ticket of yours")
+    error = await request.app.state.handoff.retry_delivery(message_id, staff)
+    return {"ok": error is None, "delivered": error is None, "error": error}
 
 
 @router.post("/api/tickets/{ticket_id}/close")

@@ -180,6 +180,18 @@ class Store:
             s.flush()
             return _message(row)
 
+    def set_delivery(self, message_ids: list[int], error: str | None) -> None:
+        """Record whether messages pushed to a user's platform reached it (``error`` None) or not."""
+        status = {"ok": error is None, **({"error": error} if error else {}), "at": utcnow().isoformat()}
+        with self._session() as s:
+            for row in s.scalars(select(Message).where(Message.id.in_(message_ids))):
+                row.payload = {**(row.payload or {}), "delivery": status}
+
+    def get_message(self, message_id: int) -> MessageRecord | None:
+        with self._session() as s:
+            row = s.get(Message, message_id)
+            return _message(row) if row is not None else None
+
     def finish_turn(
         self,
         conversation_id: int,

@@ -155,3 +155,32 @@ def test_a_turn_that_fails_inside_the_gateway_gets_the_polite_reply_on_every_cha
     for channel, sender in [("telegram", "7"), ("wechat", OPENID), ("web", "failing-turn-web-0001")]:
         conversation = store.find_conversation(channel, sender)
         assert any(m.text == "坏引用" and m.author == "user" for m in store.last_messages(conversation.id, 10))
+
+
+def test_a_staff_reply_the_platform_refuses_is_marked_undelivered_and_can_be_sent_again(
+    client: TestClient, telegram: FakeTelegram
+) -> None:
+    from tests.channels.console.test_routes import add_staff, login
+
+    assert client.post("/telegram/webhook", json=text_update(42, "/request_human"), headers={SECRET_HEADER: TG_SECRET})
+    wait_until(lambda: any("转给工作人员" in c["text"] for c in telegram.calls_to("sendMessage")))
+    add_staff(client, "wang")
+    headers = {"X-CSRF-Token": login(client, "wang")}
+    store = client.app.state.store  # type: ignore[attr-defined]
+    ticket = store.open_ticket_for(store.find_conversation("telegram", "42").id)
+
+    assert client.post(f"/console/api/tickets/{ticket.id}/take", json={}, headers=headers).status_code == 200
+    telegram.fail("sendMessage", 403, "Forbidden: bot was blocked by the user")
+    reply = {"text": "您好，我是热线的小王"}
+    sent = client.post(f"/console/api/tickets/{ticket.id}/reply", json=reply, headers=headers)
+    assert sent.status_code == 200
+    transcript = client.get(f"/console/api/tickets/{ticket.id}").json()["transcript"]
+    [mine] = [m for m in transcript if m["text"] == "您好，我是热线的小王"]
+    assert mine["delivery"]["ok"] is False and "blocked" in mine["delivery"]["error"]
+
+    again = client.post(f"/console/api/messages/{mine['id']}/retry", json={}, headers=headers).json()
+    assert again["delivered"] is True
+    assert telegram.calls_to("sendMessage")[-1]["text"] == "您好，我是热线的小王"
+    transcript = client.get(f"/console/api/tickets/{ticket.id}").json()["transcript"]
+    assert [m["delivery"]["ok"] for m in transcript if m["id"] == mine["id"]] == [True]
+    assert client.post(f"/console/api/messages/{mine['id'] - 100}/retry", json={}, headers=headers).status_code == 404

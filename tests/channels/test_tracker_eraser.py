@@ -5,9 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-
 import pytest
+from sqlalchemy import create_engine, text
 
 from channels.tracker_eraser import TrackerEraser, TrackerStoreUnreachable
 

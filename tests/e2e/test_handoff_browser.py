@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from channels.launcher import Stack
+from channels.store.store import Store
 from tests.e2e.browser import ANSWER_TIMEOUT, DESKTOP, PHONE, launch_chromium, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.slow]
@@ -103,6 +104,24 @@ def test_user_reaches_a_hotline_worker_and_returns_to_the_bot(stack: Stack, brow
         expect(console.locator("#transcript li.staff", has_text=STAFF_REPLY)).to_be_visible()
         wait_for_answer(widget)
         shot(console, "console-conversation.png")
+
+        # A reply the user's platform refused (as Telegram does once a user blocks the bot) is marked in the
+        # transcript with a button to send it again; sent again, the mark goes.
+        store = Store(f"sqlite:///{stack.workdir / 'gateway.db'}")
+        try:
+            conversation = store.get_ticket(ticket_id).conversation_id
+            [reply] = [m for m in store.last_messages(conversation, 50) if m.text == STAFF_REPLY]
+            store.set_delivery([reply.id], "Forbidden: bot was blocked by the user")
+        finally:
+            store.close()
+        console.reload()
+        refused = console.locator("#transcript li.failed", has_text=STAFF_REPLY)
+        expect(refused.locator(".undelivered")).to_contain_text("未送达")
+        refused.scroll_into_view_if_needed()
+        shot(console, "console-undelivered.png")
+        refused.get_by_role("button", name="重新发送").click()
+        expect(console.locator("#transcript li.failed")).to_have_count(0, timeout=PUSH_TIMEOUT)
+        expect(widget.locator(".txw-from-staff", has_text=STAFF_REPLY)).to_have_count(1)  # the widget knows its id
 
         # Staff close with an outcome: the widget shows the closing message and the rating buttons.
         console.locator("#outcome").select_option("resolved")

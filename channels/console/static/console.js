@@ -78,6 +78,14 @@
       const li = el("li", null, m.from); li.appendChild(el("span", (FROM[m.from] || m.from) + (m.staff ? "（" + m.staff + "）" : "") + " · " + new Date(m.at).toLocaleString(), "meta"));
       const shown = m.from === "user" ? action(m.text) : null;
       if (shown) li.appendChild(el("span", shown, "action")); else li.appendChild(document.createTextNode(m.text));
+      if (m.delivery && !m.delivery.ok) {
+        // The user's platform refused it (a blocked bot, an expired WeChat window): say so, offer to resend.
+        const failed = el("span", "未送达：对方平台没有收下这条消息（例如用户屏蔽了公众号或机器人），可以重新发送，或按回拨电话联系", "undelivered");
+        failed.title = m.delivery.error || "";  // the platform's own words, for whoever looks into it
+        const retry = el("button", "重新发送", "retry"); retry.type = "button";
+        retry.addEventListener("click", async () => { retry.disabled = true; await api("/console/api/messages/" + m.id + "/retry", {}); renderTicket(id); });
+        li.appendChild(failed); li.appendChild(retry); li.classList.add("failed");
+      }
       ol.appendChild(li);
     }
     ol.scrollTop = ol.scrollHeight;
