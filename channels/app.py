@@ -140,7 +140,7 @@ def create_app(
                 store,
                 handoff,
                 hub,
-                screen or load_screen(settings.encoder_dir),
+                screen or load_screen(settings.encoder_dir, settings.screen_threads),
                 RateLimiter(settings.rate_burst, settings.rate_per_second),
                 eraser,
                 max_chars=settings.max_text_chars,

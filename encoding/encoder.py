@@ -68,6 +68,8 @@ class SentenceEncoder:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or int(os.environ.get("TONGXIN_ENCODER_THREADS", "1"))
         options.inter_op_num_threads = 1
+        # Idle pool threads would spin on the cores the other processes need: they sleep instead.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         session = ort.InferenceSession(str(directory / MODEL_FILE), options, providers=["CPUExecutionProvider"])
         vocab = (directory / VOCAB_FILE).read_text(encoding="utf-8").split("\n")
         return cls(EncoderConfig.from_json(directory / CONFIG_FILE), session, vocab)

@@ -29,6 +29,7 @@ from typing import Any
 import yaml
 
 from channels.safety.screen import Assessment, SafetyScreen, load_screen
+from channels.settings import SCREEN_THREADS
 
 ROOT = Path(__file__).resolve().parents[2]
 BANK = ROOT / "tests" / "safety" / "danger_bank.yml"
@@ -190,9 +191,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true", help=f"refresh the crisis-screen section of {DOCS.name}")
     parser.add_argument("--bank", type=Path, default=BANK, help="bank file (default: the development bank)")
     parser.add_argument("--encoder", type=Path, default=ENCODER, help="the exported encoder (make build)")
+    parser.add_argument("--threads", type=int, default=SCREEN_THREADS, help="onnxruntime threads, as the gateway")
     args = parser.parse_args(argv)
     danger, benign = load_bank(args.bank)
-    report = evaluate(load_screen(args.encoder), danger, benign)
+    report = evaluate(load_screen(args.encoder, args.threads), danger, benign)
     print(render_text(report))
     if args.write:
         write_section(render_markdown(report))

@@ -23,6 +23,7 @@ from typing import Literal
 from channels.safety.context import ContextRules, Signal
 from channels.safety.crisis import CrisisScreen, normalise
 from channels.safety.model import RiskModel, TextEncoder
+from channels.settings import SCREEN_THREADS
 from textnorm import standardise
 
 Level = Literal["urgent", "concern", "none"]
@@ -107,8 +108,9 @@ class SafetyScreen:
 
 
 @lru_cache(maxsize=2)
-def load_screen(encoder_dir: Path) -> SafetyScreen:
+def load_screen(encoder_dir: Path, threads: int = SCREEN_THREADS) -> SafetyScreen:
     """The screen with its encoder, loaded once per process (the gateway and its tests share it)."""
     from encoding.encoder import SentenceEncoder
 
-    return SafetyScreen(CrisisScreen.load(), RiskModel.load(), ContextRules.load(), SentenceEncoder.load(encoder_dir))
+    encoder = SentenceEncoder.load(encoder_dir, threads=threads)
+    return SafetyScreen(CrisisScreen.load(), RiskModel.load(), ContextRules.load(), encoder)
