@@ -190,6 +190,18 @@ class Responder:
         self._say_card(card, role, plan)
         return plan.say("utter_counselling_more", services=services_text)
 
+    def hotlines(self, text: str, slots: dict[str, Any], lines: str) -> Plan:
+        """Which number for what: the passage that answers the question, with its basis; the verified list
+        (``lines``) when no passage does ("有哪些求助电话")."""
+        plan = Plan()
+        role = self.speaker(text, slots)
+        if role != slots.get("role"):
+            plan.slots["role"] = role
+        card = self.s.answer(text, last_doc_id=slots.get("last_doc_id"))
+        if card is None or role == "child":
+            return plan.say("utter_hotlines", lines=lines)
+        return self._say_card(card, role, plan)
+
     def _clarified(self, text: str, slots: dict[str, Any]) -> dict[str, Any] | None:
         """An answer to the clarifying question asked after a verdict ("判了两年", "能联系上"): the slots with
         that parent's status, or None when the message is not such an answer."""

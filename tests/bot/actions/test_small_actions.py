@@ -38,6 +38,17 @@ async def test_hotlines_show_only_verified_numbers(use_services: Any, kb: Knowle
     assert "12349" not in lines and "12356" not in lines
 
 
+async def test_a_question_about_one_hotline_gets_the_passage_that_answers_it(
+    use_services: Any, kb: KnowledgeBase
+) -> None:
+    use_services(search_result(kb, "hotlines"))
+    dispatcher = CollectingDispatcher()
+    await ActionShowHotlines().run(dispatcher, tracker("妇联有热线吗"), {})
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_policy_answer"
+    assert message["answer"] and message["source"]
+
+
 async def test_crisis_reply_names_emergency_lines_and_opens_an_urgent_ticket(
     use_services: Any, kb: KnowledgeBase
 ) -> None:
