@@ -52,6 +52,7 @@ class AnswerCues:
     kinds: dict[str, tuple[tuple[re.Pattern[str], ...], tuple[re.Pattern[str], ...]]]
     definition: tuple[re.Pattern[str], ...]
     several: tuple[re.Pattern[str], ...] = ()
+    compare: tuple[re.Pattern[str], ...] = ()
 
     @classmethod
     def load(cls, path: Path = CUES) -> AnswerCues:
@@ -61,7 +62,11 @@ class AnswerCues:
             for name, spec in data["kinds"].items()
         }
         several = tuple(map(re.compile, data.get("several") or ()))
-        return cls(kinds, tuple(map(re.compile, data["definition"])), several)
+        compare = tuple(map(re.compile, data.get("compare") or ()))
+        return cls(kinds, tuple(map(re.compile, data["definition"])), several, compare)
+
+    def compares(self, text: str) -> bool:
+        return any(p.search(text) for p in self.compare)
 
     def asks_several(self, question: str) -> bool:
         return any(p.search(question) for p in self.several)
@@ -256,6 +261,20 @@ def answer_card(
         if second is not None:
             passage = f"{passage}\n\n{_shown(second)}"
     known = docs or {h.doc.doc_id: h.doc for h in result.hits}
+    compared = _compared(result, q, cues) if kind == "passage" and not cues.compares(" ".join(heading)) else ()
+    if len(compared) == 2:
+        one, other = compared
+        return AnswerCard(
+            doc_id=one.doc_id,
+            title=one.title,
+            summary=one.summary,
+            heading=f"{_subject(one.title)}和{_subject(other.title)}",
+            passage=f"{one.summary}\n\n{other.summary}",
+            citation=cite(one),
+            superseded_by=None,
+            confidence=result.confidence,
+            also=(cite(other),),
+        )
     own = cite(doc, heading)
     named = tuple(
         c
@@ -278,6 +297,25 @@ def answer_card(
         also=(*(named[1:] if compiled else named), *close),
         kind=kind,
     )
+
+
+def _subject(title: str) -> str:
+    """ "困境儿童：哪些孩子算困境儿童，能得到哪些保障" → "困境儿童"."""
+    return re.split(r"[：:（(，,]", title, maxsplit=1)[0]
+
+
+def _compared(result: SearchResult, question: str, cues: AnswerCues, depth: int = 5) -> tuple[DocInfo, ...]:
+    """The two current documents, among the best ``depth``, whose subjects a question comparing two things
+    names ("困境儿童和留守儿童是一回事吗"); empty when it does not compare or does not name two."""
+    if not cues.compares(question) or cues.asked(question):
+        return ()  # "标准是多少？和孤儿一样吗" asks for a figure: the section holding it answers
+    named: list[DocInfo] = []
+    for hit in result.hits[:depth]:
+        grams = _grams(_subject(hit.doc.title))
+        share = sum(g in question for g in grams) / len(grams) if grams else 0.0
+        if share >= 0.6 and not hit.doc.superseded_by and hit.doc not in named:
+            named.append(hit.doc)
+    return tuple(named[:2]) if len(named) >= 2 else ()
 
 
 def _second_section(
