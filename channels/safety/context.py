@@ -47,6 +47,8 @@ class ContextRules:
     escalation: float
     escalating_signals: frozenset[str]
     labels: dict[str, str]
+    corroborating: frozenset[str] = frozenset()
+    model_alone: float = float("inf")
 
     @classmethod
     def load(cls, path: Path = DATA) -> ContextRules:
@@ -71,6 +73,8 @@ class ContextRules:
             float(data["conversation"]["escalation"]),
             frozenset(data["conversation"]["escalating_signals"]),
             {str(k): str(v) for k, v in data["labels"].items()},
+            frozenset(data["urgent_alarm"]["corroborating"]),
+            float(data["urgent_alarm"]["model_alone"]),
         )
 
     def signals(self, normalised: str) -> list[Signal]:

@@ -87,7 +87,22 @@ class SafetyScreen:
                 total += carried
                 signals = [*signals, Signal("conversation", self.rules.label("conversation"), round(carried, 2), "")]
         level: Level = "urgent" if total >= self.rules.urgent else "concern" if total >= self.rules.concern else "none"
+        if level == "urgent" and not self._corroborated(signals, categories):
+            level = "concern"
+            signals = [*signals, Signal("single_signal", self.rules.label("single_signal"), 0.0, "")]
         return Assessment(level, score, tuple(signals), categories)
+
+    def _corroborated(self, signals: list[Signal], categories: tuple[str, ...]) -> bool:
+        """Two signals agree (the model and a lexicon hit or a strong raising marker), the model alone is nearly
+        certain, or the conversation already carried risk."""
+        names = {s.name for s in signals}
+        model = next((s.weight for s in signals if s.name == "model"), 0.0)
+        return (
+            (bool(categories) and "lexicon" in self.rules.corroborating)
+            or bool(names & self.rules.corroborating)
+            or "conversation" in names
+            or model >= self.rules.model_alone
+        )
 
     def _score(self, piece: str, logit: float) -> tuple[float, list[Signal], tuple[str, ...]]:
         signals = [Signal("model", self.rules.label("model"), round(logit, 2), f"p={1 / (1 + math.exp(-logit)):.2f}")]

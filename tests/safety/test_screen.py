@@ -77,3 +77,36 @@ def test_every_decision_keeps_its_evidence_in_chinese(safety_screen: SafetyScree
     labels = {e["label"] for e in assessment.evidence()}
     assert "性侵害" in labels and "要求保密或不让家人知道" in labels
     assert all(not str(e["label"]).isascii() for e in assessment.evidence())
+
+
+class _FixedModel:
+    """A model that gives every piece the same logit (to test how the levels combine)."""
+
+    def __init__(self, logit: float) -> None:
+        self.logit = logit
+
+    def logits(self, vectors: object, texts: list[str]) -> list[float]:
+        return [self.logit] * len(texts)
+
+
+class _NoEncoder:
+    def embed_texts(self, texts: list[str], *, batch_size: int = 32) -> list[None]:
+        return [None] * len(texts)
+
+
+def _screen_with(logit: float) -> SafetyScreen:
+    from channels.safety.context import ContextRules
+    from channels.safety.crisis import CrisisScreen
+
+    return SafetyScreen(CrisisScreen.load(), _FixedModel(logit), ContextRules.load(), _NoEncoder())  # type: ignore[arg-type]
+
+
+def test_an_urgent_alarm_needs_two_signals_that_agree() -> None:
+    rules_urgent = _screen_with(0.0).rules.urgent
+    model_only = _screen_with(rules_urgent + 0.5).assess("伢这几天怪怪的 不晓得么样搞")
+    assert model_only.level == "concern"  # the model alone, not nearly certain: staff review, no alarm
+    assert "single_signal" in {s.name for s in model_only.signals}
+    with_lexicon = _screen_with(rules_urgent + 0.5).assess("我叔叔晚上老是摸我")
+    assert with_lexicon.level == "urgent"
+    certain = _screen_with(_screen_with(0.0).rules.model_alone + 0.5).assess("伢这几天怪怪的 不晓得么样搞")
+    assert certain.level == "urgent"
