@@ -186,8 +186,8 @@ def markdown(report: dict[str, Any]) -> str:
     lines = [
         "## Crisis screen: cross-validation on the development bank",
         "",
-        f"{report['folds']}-fold cross-validation on `tests/safety/danger_bank.yml` ({d} danger messages, "
-        f"{b} near-misses):",
+        f"{report['folds']}-fold cross-validation on the development banks `tests/safety/danger_bank.yml` and the "
+        f"spent held-out `held_out_v2_bank.yml` ({d} danger messages, {b} near-misses):",
         "each fold is screened by the whole screen (lexicon + learned model + context) with a model trained",
         "without that fold (always with the everyday negatives: NLU examples, retrieval's training questions and the",
         "questions the policy documents answer).",
@@ -198,6 +198,10 @@ def markdown(report: dict[str, Any]) -> str:
         f"| danger messages at urgent | {share(report['danger_urgent'], d)} |",
         f"| near-misses raising an urgent alarm | **{share(report['benign_urgent'], b)}** |",
         f"| near-misses at concern (staff review, no alarm) | {share(report['benign_concern'], b)} |",
+        "",
+        "An urgent alarm needs two signals that agree (the model with a lexicon hit or a strong raising marker, or",
+        "the model nearly certain); one signal alone is a concern: the answer with a safety check and emergency",
+        "lines, and a high-priority ticket for staff review.",
         "",
         "By category (caught / total): " + ", ".join(f"{c} {k}/{n}" for c, (k, n) in report["by_category"].items()),
         "",
