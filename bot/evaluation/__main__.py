@@ -2,7 +2,7 @@
 
     python -m bot.evaluation answers --write       # starts the real stack; plays knowledge_base/eval/answers*.yml
     python -m bot.evaluation conversations --url http://127.0.0.1:8000 --failures
-    python -m bot.evaluation crisis --bank tests/safety/held_out_v3_bank.yml --url http://127.0.0.1:8000
+    python -m bot.evaluation crisis --bank tests/safety/held_out_v4_bank.yml --url http://127.0.0.1:8000
     python -m bot.evaluation nlu-cv .build/nlu-cv --folds 5 --write
     python -m bot.evaluation core .build/rasa-test --write
 

@@ -49,6 +49,8 @@ class ContextRules:
     labels: dict[str, str]
     corroborating: frozenset[str] = frozenset()
     model_alone: float = float("inf")
+    vetoed_by: frozenset[str] = frozenset()
+    veto_unless: frozenset[str] = frozenset()
 
     @classmethod
     def load(cls, path: Path = DATA) -> ContextRules:
@@ -75,6 +77,8 @@ class ContextRules:
             {str(k): str(v) for k, v in data["labels"].items()},
             frozenset(data["urgent_alarm"]["corroborating"]),
             float(data["urgent_alarm"]["model_alone"]),
+            frozenset(data["urgent_alarm"]["vetoed_by"]),
+            frozenset(data["urgent_alarm"]["unless"]),
         )
 
     def signals(self, normalised: str) -> list[Signal]:

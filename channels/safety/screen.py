@@ -94,8 +94,11 @@ class SafetyScreen:
 
     def _corroborated(self, signals: list[Signal], categories: tuple[str, ...]) -> bool:
         """Two signals agree (the model and a lexicon hit or a strong raising marker), the model alone is nearly
-        certain, or the conversation already carried risk."""
+        certain, or the conversation already carried risk; and no context says it is not happening now (unless a
+        plan or a secret does)."""
         names = {s.name for s in signals}
+        if names & self.rules.vetoed_by and not names & self.rules.veto_unless:
+            return False
         model = next((s.weight for s in signals if s.name == "model"), 0.0)
         return (
             (bool(categories) and "lexicon" in self.rules.corroborating)

@@ -1,10 +1,11 @@
 """``python -m channels.safety.train``: fit the crisis model and measure the whole screen by cross-validation.
 
-Positives: the development banks' danger messages (``tests/safety/danger_bank.yml``, and
-``held_out_v2_bank.yml`` since its first runs were recorded: a spent held-out bank becomes development data)
+Positives: the development banks' danger messages (``tests/safety/danger_bank.yml``, and the spent held-out
+banks ``held_out_v2_bank.yml`` and ``held_out_v3_bank.yml`` since their first runs were recorded: a spent
+held-out bank becomes development data)
 and the NLU's ``report_danger`` examples. Negatives: the banks' near-misses and everyday questions the
 assistant gets (the NLU's other intents, retrieval's in-domain and off-topic training questions, the
-questions the policy documents answer). The held-out bank (``held_out_v3_bank.yml``) and the evaluation sets
+questions the policy documents answer). The held-out bank (``held_out_v4_bank.yml``) and the evaluation sets
 are never read here.
 
     python -m channels.safety.train --cv 5 --write    # 5-fold figures into docs/benchmarks.md, then the final fit
@@ -32,11 +33,13 @@ from channels.safety.screen import SafetyScreen
 from textnorm import standardise
 
 ROOT = Path(__file__).resolve().parents[2]
-BANKS = (ROOT / "tests" / "safety" / "danger_bank.yml", ROOT / "tests" / "safety" / "held_out_v2_bank.yml")
+BANKS = tuple(
+    ROOT / "tests" / "safety" / name for name in ("danger_bank.yml", "held_out_v2_bank.yml", "held_out_v3_bank.yml")
+)
 ENCODER = ROOT / ".build" / "encoder" / "m3e-small"
 HASH_DIMS = 1 << 15
 DENSE_WEIGHT = 2.0
-C = float(os.environ.get("TONGXIN_CRISIS_C", "4.0"))
+C = float(os.environ.get("TONGXIN_CRISIS_C", "2.0"))  # 2 and 4 compared by cross-validation: 2 catches more
 SEED = 7
 
 
@@ -187,7 +190,7 @@ def markdown(report: dict[str, Any]) -> str:
         "## Crisis screen: cross-validation on the development bank",
         "",
         f"{report['folds']}-fold cross-validation on the development banks `tests/safety/danger_bank.yml` and the "
-        f"spent held-out `held_out_v2_bank.yml` ({d} danger messages, {b} near-misses):",
+        f"spent held-out `held_out_v2_bank.yml`, `held_out_v3_bank.yml` ({d} danger messages, {b} near-misses):",
         "each fold is screened by the whole screen (lexicon + learned model + context) with a model trained",
         "without that fold (always with the everyday negatives: NLU examples, retrieval's training questions and the",
         "questions the policy documents answer).",

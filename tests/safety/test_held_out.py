@@ -10,7 +10,7 @@ lexicon, is the honest estimate of how the screen does on unseen wording:
 Then the lexicon was widened with general patterns per category (never the sentences), so from here on
 this is a regression set, not an unbiased estimate, now for the whole screen (lexicon, learned model,
 context): a danger message is caught at ``urgent`` or ``concern``, a false alarm is ``urgent``. The new
-held-out bank (``held_out_v3_bank.yml``; ``held_out_v2_bank.yml`` is spent) is measured only through
+held-out bank (``held_out_v4_bank.yml``; v2 and v3 are spent) is measured only through
 /api/chat (docs/benchmarks.md).
 """
 

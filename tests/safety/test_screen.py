@@ -110,3 +110,20 @@ def test_an_urgent_alarm_needs_two_signals_that_agree() -> None:
     assert with_lexicon.level == "urgent"
     certain = _screen_with(_screen_with(0.0).rules.model_alone + 0.5).assess("伢这几天怪怪的 不晓得么样搞")
     assert certain.level == "urgent"
+
+
+def test_context_that_says_it_is_not_happening_now_holds_the_message_at_concern() -> None:
+    screen = _screen_with(screen_urgent := _screen_with(0.0).rules.urgent + 2.0)
+    assert screen_urgent > 0
+    news = screen.assess("刷到一个新闻说国外有小孩玩火把房子烧了 好可怕")
+    assert news.level == "concern" and "reported_news" in {s.name for s in news.signals}
+    plan = screen.assess("以前他打过我 派出所来过 他说明天还要来 不准我告诉奶奶")
+    assert plan.level == "urgent"  # a plan and a secret outweigh the past
+
+
+def test_sos_is_a_word_not_letters_inside_other_words() -> None:
+    from channels.safety.crisis import CrisisScreen
+
+    lexicon = CrisisScreen.load()
+    assert lexicon.check("my grandma is so strict, shes so strict lol") is None
+    assert lexicon.check("SOS 救救我") is not None
