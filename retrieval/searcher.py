@@ -305,9 +305,7 @@ class Retriever:
         unique = list(dict.fromkeys(terms))
         if not unique:
             return {}
-        sections = {
-            pos: normalize(" ".join(index.chunks[pos].heading) * 2 + index.chunks[pos].text) for pos in positions
-        }
+        sections = {pos: index.keyword_text(pos) for pos in positions}
         df = {t: sum(t in text for text in sections.values()) for t in unique}
         n = len(sections)
         idf = {t: math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5)) for t in unique if df[t]}

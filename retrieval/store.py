@@ -37,6 +37,7 @@ from retrieval.domain import DomainClassifier
 from retrieval.embedder import Embedder, Vectors
 from retrieval.sparse import SparseIndex
 from retrieval.tokenizer import Tokenizer
+from textnorm import normalize
 
 FORMAT_VERSION = 2
 CURRENT = "current"
@@ -86,6 +87,18 @@ class LoadedIndex:
             if chunk.kind == "question" and chunk.heading:
                 out.setdefault(chunk.doc_id, {}).setdefault(chunk.heading, []).append(i)
         return out
+
+    @cached_property
+    def _keyword_texts(self) -> dict[int, str]:
+        return {}
+
+    def keyword_text(self, pos: int) -> str:
+        """A passage's heading (twice) and text, normalised once (passage ranking reads it on every search)."""
+        memo = self._keyword_texts
+        if pos not in memo:
+            chunk = self.chunks[pos]
+            memo[pos] = normalize(" ".join(chunk.heading) * 2 + chunk.text)
+        return memo[pos]
 
     @cached_property
     def passages_by_section(self) -> dict[tuple[str, tuple[str, ...]], list[int]]:
