@@ -269,7 +269,7 @@ def answer_card(
             title=one.title,
             summary=one.summary,
             heading=f"{_subject(one.title)}和{_subject(other.title)}",
-            passage=f"{one.summary}\n\n{other.summary}",
+            passage=f"【{_subject(one.title)}】{one.summary}\n\n【{_subject(other.title)}】{other.summary}",
             citation=cite(one),
             superseded_by=None,
             confidence=result.confidence,

@@ -197,7 +197,8 @@ class Responder:
         role = self.speaker(text, slots)
         if role != slots.get("role"):
             plan.slots["role"] = role
-        card = self.s.answer(text, last_doc_id=slots.get("last_doc_id"))
+        # Asked about a number, not about the last answer's programme: the whole knowledge base answers.
+        card = self.s.answer(text)
         if card is None or role == "child":
             return plan.say("utter_hotlines", lines=lines)
         return self._say_card(card, role, plan)

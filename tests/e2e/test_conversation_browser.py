@@ -78,3 +78,27 @@ def test_a_child_director_gets_the_clause_list_and_the_follow_up(stack: Stack, p
     bot_says(page, "期限")
     shot_from_question(page, "widget-child-director-follow-up.png")
     assert errors == []
+
+
+def test_a_parent_comparing_two_programmes_then_asking_for_a_hotline(stack: Stack, phone: BrowserContext) -> None:
+    errors: list[str] = []
+    page = open_widget(phone, stack.gateway + "/", errors)
+    close_notice(page)
+
+    ask(page, "困境儿童和留守儿童是一回事吗")
+    wait_for_answer(page)
+    # Both programmes side by side, each with its own document.
+    answer = page.locator(".txw-from-bot", has_text="留守儿童").last
+    expect(answer).to_contain_text("困境儿童")
+    expect(answer).to_contain_text("国发〔2016〕13号")
+    expect(answer).to_contain_text("国发〔2016〕36号")
+    shot_from_question(page, "widget-comparison.png")
+
+    ask(page, "家里老公打老婆也打孩子 妇联有热线吗")
+    wait_for_answer(page)
+    # The passage that answers it, with its basis (and, for violence at home, the gentle safety check).
+    hotline = page.locator(".txw-from-bot", has_text="12338").last
+    expect(hotline).to_contain_text("110")
+    expect(hotline).to_contain_text("依据")
+    shot_from_question(page, "widget-hotline-answer.png")
+    assert errors == []

@@ -41,12 +41,16 @@ async def test_hotlines_show_only_verified_numbers(use_services: Any, kb: Knowle
 async def test_a_question_about_one_hotline_gets_the_passage_that_answers_it(
     use_services: Any, kb: KnowledgeBase
 ) -> None:
-    use_services(search_result(kb, "hotlines"))
+    searcher = use_services(search_result(kb, "hotlines"))
     dispatcher = CollectingDispatcher()
-    await ActionShowHotlines().run(dispatcher, tracker("妇联有热线吗"), {})
+    # After an answer about left-behind children: the number is looked for in the whole knowledge base.
+    await ActionShowHotlines().run(
+        dispatcher, tracker("妇联有热线吗", slots={"last_doc_id": "left_behind_children"}), {}
+    )
     [message] = dispatcher.messages
     assert message["response"] == "utter_policy_answer"
     assert message["answer"] and message["source"]
+    assert all(filters.doc_ids is None for _, filters in searcher.calls)
 
 
 async def test_crisis_reply_names_emergency_lines_and_opens_an_urgent_ticket(
