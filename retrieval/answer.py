@@ -50,6 +50,7 @@ Kind = Literal["passage", "summary"]
 @dataclass(frozen=True)
 class AnswerCues:
     kinds: dict[str, tuple[tuple[re.Pattern[str], ...], tuple[re.Pattern[str], ...]]]
+    bonus: dict[str, float]
     definition: tuple[re.Pattern[str], ...]
     several: tuple[re.Pattern[str], ...] = ()
     compare: tuple[re.Pattern[str], ...] = ()
@@ -61,9 +62,10 @@ class AnswerCues:
             name: (tuple(map(re.compile, spec["asks"])), tuple(re.compile(p, re.MULTILINE) for p in spec["holds"]))
             for name, spec in data["kinds"].items()
         }
+        bonus = {name: float(spec.get("bonus", CUE_BONUS)) for name, spec in data["kinds"].items()}
         several = tuple(map(re.compile, data.get("several") or ()))
         compare = tuple(map(re.compile, data.get("compare") or ()))
-        return cls(kinds, tuple(map(re.compile, data["definition"])), several, compare)
+        return cls(kinds, bonus, tuple(map(re.compile, data["definition"])), several, compare)
 
     def compares(self, text: str) -> bool:
         return any(p.search(text) for p in self.compare)
@@ -154,7 +156,7 @@ def rank_passages(
         if doc_rank is None:
             continue
         score = hit.score - DOC_PENALTY[min(doc_rank, len(DOC_PENALTY) - 1)]
-        score += CUE_BONUS * sum(cues.held(kind, hit.chunk.text) for kind in asked)
+        score += sum(cues.bonus[kind] for kind in asked if cues.held(kind, hit.chunk.text))
         # A question naming an article ("第二十三条") is answered by the passage that cites it.
         score += CUE_BONUS * sum(a in hit.section or a in " ".join(hit.chunk.heading) for a in articles)
         score += HEADING_BONUS * heading_overlap(hit, asked_words, titles[hit.chunk.doc_id])
@@ -239,12 +241,14 @@ def answer_card(
         return None
     if min_similarity is None and not result.found:
         return None
-    if min_similarity is not None and (not result.passages or result.passages[0].score < min_similarity):
-        return None
     cues = cues or default_cues()
     q = normalize(question or result.query)
-    top = result.hits[0]
     ranked = rank_passages(result, q, cues)
+    # A follow-up kept to its topic is answered when a passage there is close, counting what the question
+    # asks for ("周末算不算在里头" and a time limit in working days).
+    if min_similarity is not None and (not ranked or ranked[0][0] < min_similarity):
+        return None
+    top = result.hits[0]
     chosen = ranked[0][1] if ranked else None
     kind: Kind
     # "什么是事实无人抚养儿童" asks about the document's subject (its title): its summary; "宜昌讲的六位一体是
