@@ -61,3 +61,18 @@ def test_a_question_why_an_application_was_refused_gets_the_section_on_refusals(
     )
     card = answer_card(result, question)
     assert card is not None and "书面说明理由" in card.passage
+
+
+def test_a_follow_up_about_weekends_is_answered_by_the_time_limit_in_working_days(kb: KnowledgeBase) -> None:
+    question = "周末算不算在里头"
+    result = _result(
+        kb,
+        question,
+        [
+            ("guide_helping_family_apply", "第二步：几个关键条件", "重残、重病……6个月以上。", 0.73),
+            ("guide_helping_family_apply", "第九步：跟进结果", "按15＋15个工作日的时限跟进。", 0.68),
+        ],
+    )
+    # Kept to the last answer's topic, the passage holding what is asked counts as close enough.
+    card = answer_card(result, question, min_similarity=0.75)
+    assert card is not None and "工作日" in card.passage
