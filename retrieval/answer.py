@@ -254,6 +254,11 @@ def answer_card(
     # "什么是事实无人抚养儿童" asks about the document's subject (its title): its summary; "宜昌讲的六位一体是
     # 什么意思" about something inside it: the section that says it.
     about_document = cues.is_definition(q) and not cues.asked(q) and cues.subject_share(q, top.doc.title) >= 0.5
+    # Two programmes compared, and no section compares them: both summaries side by side.
+    if chosen is not None and not about_document and not cues.compares(" ".join(chosen.chunk.heading)):
+        compared = _compared(result, q, cues)
+        if len(compared) == 2:
+            return _comparison_card(*compared, confidence=result.confidence)
     if chosen is None or about_document:
         doc, heading, passage, kind = top.doc, top.chunk.heading, top.chunk.text, "summary"
         if chosen is not None and chosen.chunk.doc_id == top.doc.doc_id:
@@ -265,20 +270,6 @@ def answer_card(
         if second is not None:
             passage = f"{passage}\n\n{_shown(second)}"
     known = docs or {h.doc.doc_id: h.doc for h in result.hits}
-    compared = _compared(result, q, cues) if kind == "passage" and not cues.compares(" ".join(heading)) else ()
-    if len(compared) == 2:
-        one, other = compared
-        return AnswerCard(
-            doc_id=one.doc_id,
-            title=one.title,
-            summary=one.summary,
-            heading=f"{_subject(one.title)}和{_subject(other.title)}",
-            passage=f"【{_subject(one.title)}】{one.summary}\n\n【{_subject(other.title)}】{other.summary}",
-            citation=cite(one),
-            superseded_by=None,
-            confidence=result.confidence,
-            also=(cite(other),),
-        )
     own = cite(doc, heading)
     named = tuple(
         c
@@ -306,6 +297,20 @@ def answer_card(
 def _subject(title: str) -> str:
     """ "困境儿童：哪些孩子算困境儿童，能得到哪些保障" → "困境儿童"."""
     return re.split(r"[：:（(，,]", title, maxsplit=1)[0]
+
+
+def _comparison_card(one: DocInfo, other: DocInfo, *, confidence: float) -> AnswerCard:
+    return AnswerCard(
+        doc_id=one.doc_id,
+        title=one.title,
+        summary=one.summary,
+        heading=f"{_subject(one.title)}和{_subject(other.title)}",
+        passage=f"【{_subject(one.title)}】{one.summary}\n\n【{_subject(other.title)}】{other.summary}",
+        citation=cite(one),
+        superseded_by=None,
+        confidence=confidence,
+        also=(cite(other),),
+    )
 
 
 def _compared(result: SearchResult, question: str, cues: AnswerCues, depth: int = 5) -> tuple[DocInfo, ...]:

@@ -90,9 +90,7 @@ class Responder:
     def answer(self, text: str, slots: dict[str, Any]) -> Plan:
         """A question (or an unclear message): whatever it needs, answered now."""
         plan = Plan(slots={"next_step": None})
-        role = self.speaker(text, slots)
-        if role != slots.get("role"):
-            plan.slots["role"] = role
+        role = self._speaker_noted(text, slots, plan)
         cues = self.s.cues
         if role == "child":
             return self._child(text, plan)
@@ -119,9 +117,7 @@ class Responder:
     def situation(self, text: str, slots: dict[str, Any], *, screening_asked: bool) -> Plan:
         """Facts told (inform) or a screening asked for: the verdict now; the form only when nothing is known."""
         plan = Plan(slots={"next_step": None})
-        role = self.speaker(text, slots)
-        if role != slots.get("role"):
-            plan.slots["role"] = role
+        role = self._speaker_noted(text, slots, plan)
         if role == "child":
             return self._child(text, plan)
         cues = self.s.cues
@@ -179,9 +175,7 @@ class Responder:
         """Help for a child's feelings or behaviour: what the policies say about it when they do (a school's
         duty, the rules on games), then where to find a person who helps; a child is answered as a child."""
         plan = Plan()
-        role = self.speaker(text, slots)
-        if role != slots.get("role"):
-            plan.slots["role"] = role
+        role = self._speaker_noted(text, slots, plan)
         if role == "child":
             return self._child(text, plan)
         card = self.s.answer(text, last_doc_id=slots.get("last_doc_id"))
@@ -194,9 +188,7 @@ class Responder:
         """Which number for what: the passage that answers the question, with its basis; the verified list
         (``lines``) when no passage does ("有哪些求助电话")."""
         plan = Plan()
-        role = self.speaker(text, slots)
-        if role != slots.get("role"):
-            plan.slots["role"] = role
+        role = self._speaker_noted(text, slots, plan)
         # Asked about a number, not about the last answer's programme: the whole knowledge base answers.
         card = self.s.answer(text)
         if card is None or role == "child":
@@ -247,6 +239,13 @@ class Responder:
             return Plan()
         source = "、".join(c.label for c in card.sources[:3])
         return Plan().say("utter_policy_answer_in_form", answer_payload(card), answer=card.text, source=source)
+
+    def _speaker_noted(self, text: str, slots: dict[str, Any], plan: Plan) -> str | None:
+        """Who is writing, kept in the plan's slots when it changed."""
+        role = self.speaker(text, slots)
+        if role != slots.get("role"):
+            plan.slots["role"] = role
+        return role
 
     def speaker(self, text: str, slots: dict[str, Any]) -> str | None:
         """Who is writing: an explicit statement wins, then what the message shows, then what was known."""
