@@ -146,9 +146,9 @@ bench: build
 	$(PY) -m bot.evaluation core .build/rasa-test --write
 	$(PY) -m retrieval eval --write
 	$(PY) -m retrieval bench --write
-	$(PY) -m channels.safety.bench --write
-	$(PY) -m channels.bench --levels 1,8,32 --per-user 24 --long 200 --write
-	$(PY) -m channels.profile --write
+	$(PY) -m tools.crisis_bench --write
+	$(PY) -m tools.gateway_bench --levels 1,8,32 --per-user 24 --long 200 --write
+	$(PY) -m tools.profile --write
 
 # NLU 5-fold cross-validation (about half an hour on 2 cores); not part of `make test`.
 nlu-cv: setup encoder
@@ -159,7 +159,7 @@ nlu-cv: setup encoder
 
 # Bounded load test on loopback (50 users, 2 minutes); not part of `make test`.
 loadtest: build
-	$(PY) -m channels.loadtest --users 50 --duration 2m --write
+	$(PY) -m tools.loadtest --users 50 --duration 2m --write
 
 # Regenerate the pinned lock files from the top-level requirement files (needs the package index).
 lock:

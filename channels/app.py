@@ -19,22 +19,26 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from bot.settings import BotSettings
-from channels import errors, health, retention, web
-from channels.base import ChannelAdapter
-from channels.conversation import ConversationService
-from channels.delivery import Delivery
-from channels.handoff import HandoffService
-from channels.hub import Hub
-from channels.limits import BodySizeLimit
-from channels.messages import BotTurn, ChatResponse, InboundMessage
-from channels.rasa_client import RasaClient
-from channels.ratelimit import RateLimiter
+from channels import errors, health
+from channels.adapters import web
+from channels.adapters.base import ChannelAdapter
+from channels.adapters.web_session import SessionTokens
+from channels.console import routes as console
+from channels.handoff.delivery import Delivery
+from channels.handoff.service import HandoffService
+from channels.middleware import BodySizeLimit
+from channels.pipeline.conversation import ConversationService
+from channels.pipeline.messages import BotTurn, ChatResponse, InboundMessage
+from channels.pipeline.rasa_client import RasaClient
+from channels.pipeline.texts import Texts
 from channels.safety.screen import SafetyScreen, load_screen
-from channels.session import SessionTokens
 from channels.settings import GatewaySettings, get_settings
+from channels.shared.cache import LiveCache
+from channels.shared.state import open_shared
+from channels.store import retention
+from channels.store.keys import StoreKeys
 from channels.store.store import Store
-from channels.texts import Texts
-from channels.tracker_eraser import TrackerEraser
+from channels.store.tracker_eraser import TrackerEraser
 from knowledge_base.loader import load_knowledge_base
 
 logger = logging.getLogger(__name__)
@@ -55,24 +59,28 @@ def _adapters(app: FastAPI, texts_prompt: str, telegram: Any, wechat: Any) -> li
     adapters: list[ChannelAdapter] = []
     handler = LazyHandler(app)
     if telegram is not None and telegram.enabled:
-        from channels.telegram import TelegramAdapter
+        from channels.adapters.telegram import TelegramAdapter
 
         adapters.append(TelegramAdapter(handler, texts_prompt, telegram))
     if wechat is not None and wechat.enabled:
-        from channels.wechat import WeChatAdapter
+        from channels.adapters.wechat.adapter import WeChatAdapter
 
         adapters.append(WeChatAdapter(handler, texts_prompt, wechat))
     return adapters
 
 
-async def _retention_loop(store: Store, eraser: TrackerEraser, days: int, every_s: float = 3600.0) -> None:
+async def _retention_loop(
+    store: Store, eraser: TrackerEraser, days: int, cache: LiveCache, every_s: float = 3600.0
+) -> None:
+    """Hourly, in one gateway process however many run: the first to take the hour's lease purges."""
     while True:
         try:
-            result = await asyncio.to_thread(retention.purge, store, eraser, days)
-            if result["conversations"]:
-                logger.info(
-                    "retention purge removed %d conversations older than %d days", result["conversations"], days
-                )
+            if await cache.add("lease:retention", "1", every_s * 0.9):
+                result = await asyncio.to_thread(retention.purge, store, eraser, days)
+                if result["conversations"]:
+                    logger.info(
+                        "retention purge removed %d conversations older than %d days", result["conversations"], days
+                    )
         except Exception:  # the purge retries next time; serving users is never blocked by it
             logger.exception("retention purge failed")
         await asyncio.sleep(every_s)
@@ -108,40 +116,50 @@ def create_app(
     """Build the gateway. ``telegram``/``wechat`` are the channels' settings (None: read from the environment)."""
     settings = settings or get_settings()
     if telegram is None:
-        from channels.telegram import TelegramSettings
+        from channels.adapters.telegram import TelegramSettings
 
         telegram = TelegramSettings()
     if wechat is None:
-        from channels.wechat import WeChatSettings
+        from channels.adapters.wechat.settings import WeChatSettings
 
         wechat = WeChatSettings()
     tracker_url = tracker_url if tracker_url is not None else BotSettings().tracker_url()
     kb = load_knowledge_base(settings.kb_dir)
     texts = Texts.load(kb.referrals, retention_days=settings.retention_days)
-    hub = Hub()
-    delivery = Delivery(hub)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = Store(settings.database_url)
         await asyncio.to_thread(store.migrate)
         eraser = TrackerEraser(tracker_url)
-        async with (
-            httpx.AsyncClient(base_url=settings.rasa_url, transport=rasa_transport) as rasa_http,
-            httpx.AsyncClient(base_url=settings.action_url, transport=actions_transport) as actions_http,
-        ):
+        async with contextlib.AsyncExitStack() as stack:
+            shared = await stack.enter_async_context(open_shared(settings.redis_url))
+            rasa_http = [
+                await stack.enter_async_context(httpx.AsyncClient(base_url=url, transport=rasa_transport))
+                for url in settings.rasa_servers
+            ]
+            actions_http = [
+                await stack.enter_async_context(httpx.AsyncClient(base_url=url, transport=actions_transport))
+                for url in settings.action_servers
+            ]
             rasa = RasaClient(rasa_http, timeout=settings.rasa_timeout_s, health_timeout=settings.health_timeout_s)
-            handoff = HandoffService(store, texts, settings, hub, delivery)
+            delivery = Delivery(shared.bus)
+            for adapter in adapters:
+                delivery.register(adapter)
+                adapter.attach(StoreKeys(store), shared.cache)
+            handoff = HandoffService(store, texts, settings, shared.bus, shared.presence, delivery)
             app.state.store, app.state.rasa, app.state.actions_http = store, rasa, actions_http
-            app.state.handoff = handoff
+            app.state.shared, app.state.bus, app.state.presence = shared, shared.bus, shared.presence
+            app.state.delivery, app.state.handoff = delivery, handoff
+            app.state.login_limiter = shared.limiter("login", *console.LOGIN_LIMIT)
             app.state.conversations = ConversationService(
                 rasa,
                 texts,
                 store,
                 handoff,
-                hub,
+                shared.bus,
                 screen or load_screen(settings.encoder_dir, settings.screen_threads),
-                RateLimiter(settings.rate_burst, settings.rate_per_second),
+                shared.limiter("chat", settings.rate_burst, settings.rate_per_second),
                 eraser,
                 max_chars=settings.max_text_chars,
             )
@@ -150,19 +168,26 @@ def create_app(
                     await adapter.start()
                 except Exception:  # one platform being unreachable must not take the web chat down
                     logger.exception("channel %s failed to start; the other channels keep running", adapter.name)
-            purge = asyncio.create_task(_retention_loop(store, eraser, settings.retention_days))
+            purge = (
+                asyncio.create_task(_retention_loop(store, eraser, settings.retention_days, shared.cache))
+                if settings.retention_loop
+                else None
+            )
             logger.info(
-                "gateway ready on http://%s:%s/ (channels: %s)",
+                "gateway ready on http://%s:%s/ (channels: %s; shared state: %s; Rasa servers: %d)",
                 settings.gateway_host,
                 settings.gateway_port,
                 ", ".join(["web", *(a.name for a in adapters)]),
+                shared.backend,
+                len(rasa_http),
             )
             try:
                 yield
             finally:
-                purge.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await purge
+                if purge is not None:
+                    purge.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await purge
                 for adapter in adapters:
                     await adapter.stop()
                 eraser.close()
@@ -179,7 +204,7 @@ def create_app(
         allow_headers=["Content-Type", "Authorization", "X-Session-Token"],
         allow_credentials=False,
     )
-    app.state.settings, app.state.texts, app.state.hub, app.state.delivery = settings, texts, hub, delivery
+    app.state.settings, app.state.texts = settings, texts
     app.state.session_secret = (
         settings.session_secret.get_secret_value() if settings.session_secret else _stored_secret(settings.secret_file)
     )
@@ -196,12 +221,9 @@ def create_app(
 
     adapters = _adapters(app, texts.numbered_prompt, telegram, wechat)
     for adapter in adapters:
-        delivery.register(adapter)
         app.include_router(adapter.router())
     app.include_router(health.router)
     app.include_router(web.router)
-    from channels.console import routes as console
-
     console.install(app)
     app.include_router(console.router)
     app.mount("/console-static", StaticFiles(directory=console.HERE / "static"), name="console-static")
@@ -210,6 +232,6 @@ def create_app(
 
 
 def texts_reply(texts: Texts) -> Any:
-    from channels.messages import Reply
+    from channels.pipeline.messages import Reply
 
     return Reply(text=texts.bot_unavailable, author="system")

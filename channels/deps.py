@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from channels.conversation import ConversationService
+from channels.pipeline.conversation import ConversationService
 from channels.settings import GatewaySettings
 from channels.store.store import Store
 

@@ -6,15 +6,16 @@ import datetime as dt
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from knowledge_base import KB_ROOT
 
 # The crisis screen runs on every message before anything else, so its latency is the user's: two
-# onnxruntime threads cut it (p95 24 → 18 ms per message in `channels.safety.bench`), not spinning while idle.
+# onnxruntime threads cut it (p95 24 → 18 ms per message in `tools.crisis_bench`), not spinning while idle.
 SCREEN_THREADS = 2
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -26,8 +27,19 @@ class GatewaySettings(BaseSettings):
 
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8000
+    # "development" (the default: `make run`) or "production" (a bureau's server: secrets required).
+    env: Literal["development", "production"] = "development"
     rasa_url: str = "http://127.0.0.1:5005"
     action_url: str = "http://127.0.0.1:5055"
+    # Several Rasa servers / action servers, comma-separated (the scale-out profile); empty: the one above.
+    rasa_urls: str = ""
+    action_urls: str = ""
+    # Redis for what every gateway process must see the same (live events, presence, limits, the WeChat
+    # token, leases); unset: kept in this process, which is right only when it is the only one.
+    redis_url: str | None = None
+    gateway_workers: int = Field(1, ge=1, le=64)
+    # The reverse proxy's address(es), comma-separated, whose X-Forwarded-For is believed; empty: none.
+    trusted_proxies: str = ""
     rasa_timeout_s: float = Field(20.0, gt=0)
     health_timeout_s: float = Field(2.0, gt=0)
     kb_dir: Path = KB_ROOT
@@ -37,6 +49,8 @@ class GatewaySettings(BaseSettings):
     screen_threads: int = Field(SCREEN_THREADS, ge=1, le=8)
 
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'gateway.db'}"
+    # Run the hourly retention purge in this process (under a lease, so that one process of many runs it).
+    retention_loop: bool = True
     retention_days: int = Field(180, ge=1)
     rate_burst: int = Field(8, ge=1)
     rate_per_second: float = Field(0.5, gt=0)
@@ -46,13 +60,12 @@ class GatewaySettings(BaseSettings):
     duty_days: str = "1-5"
     timezone: str = "Asia/Shanghai"
 
-    # Console sessions and web conversation tokens are signed with this secret. Several gateways must share
-    # one.
     # Sites allowed to embed the widget (CORS on the public chat API; no cookies are involved there).
     widget_origins: list[str] = Field(default_factory=lambda: ["*"])
+    # Console sessions and web conversation tokens are signed with this secret; several gateway processes
+    # must share one, so it is required in production and with Redis. In development only, one is generated
+    # once and kept in ``secret_file``, so that sessions survive a restart.
     session_secret: SecretStr | None = None
-    # Without TONGXIN_SESSION_SECRET, one is generated once and kept here, so that console sessions and web
-    # conversation tokens survive a restart.
     secret_file: Path = PROJECT_ROOT / "var" / "session.secret"
     cookie_secure: bool = False
 
@@ -79,6 +92,25 @@ class GatewaySettings(BaseSettings):
         ):
             raise ValueError("TONGXIN_SESSION_SECRET must be a random string of at least 32 characters")
         return value
+
+    @model_validator(mode="after")
+    def _shared_secret(self) -> GatewaySettings:
+        if self.session_secret is None and (self.env == "production" or self.redis_url or self.gateway_workers > 1):
+            raise ValueError(
+                "TONGXIN_SESSION_SECRET is required in production and when several gateway processes run "
+                "(generate one: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        if self.gateway_workers > 1 and not self.redis_url:
+            raise ValueError("several gateway workers need TONGXIN_REDIS_URL to share live state and limits")
+        return self
+
+    @property
+    def rasa_servers(self) -> list[str]:
+        return [u.strip() for u in (self.rasa_urls or self.rasa_url).split(",") if u.strip()]
+
+    @property
+    def action_servers(self) -> list[str]:
+        return [u.strip() for u in (self.action_urls or self.action_url).split(",") if u.strip()]
 
     def on_duty(self, now: dt.datetime | None = None) -> bool:
         local = (now or dt.datetime.now(dt.UTC)).astimezone(ZoneInfo(self.timezone))

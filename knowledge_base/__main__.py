@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _facts(root: Path, write: bool) -> int:
     from knowledge_base.claims import fact_table, load_claims
-    from retrieval.evaluation import replace_section
+    from tools.docs import replace_section
 
     problems: list[str] = []
     table = fact_table(load_claims(root / "claims", problems))
@@ -70,7 +70,7 @@ def _facts(root: Path, write: bool) -> int:
 
 def _stats(root: Path, write: bool) -> int:
     from knowledge_base.stats import eval_statistics
-    from retrieval.evaluation import replace_section
+    from tools.docs import replace_section
 
     text = eval_statistics(load_knowledge_base(root, with_eval=True))
     print(text)

@@ -22,12 +22,12 @@ import numpy as np
 from knowledge_base.loader import load_knowledge_base
 from retrieval.chunking import Chunk
 from retrieval.dense import DenseIndex
-from retrieval.evaluation import BENCHMARKS, replace_section
 from retrieval.runtime import make_retriever
 from retrieval.searcher import Retriever
 from retrieval.settings import RetrievalSettings
 from retrieval.sparse import SparseIndex
 from retrieval.store import LoadedIndex
+from tools.docs import BENCHMARKS, replace_section
 
 
 def percentiles(samples_ms: list[float]) -> dict[str, float]:

@@ -6,16 +6,14 @@ import argparse
 import json
 import math
 from dataclasses import asdict, dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from knowledge_base.loader import load_knowledge_base
 from retrieval.searcher import Calibration, Mode, Retriever, SearchResult, Signals
-from retrieval.settings import PROJECT_ROOT, RetrievalSettings
-
-BENCHMARKS = PROJECT_ROOT / "docs" / "benchmarks.md"
+from retrieval.settings import RetrievalSettings
+from tools.docs import BENCHMARKS, replace_section
 
 
 @dataclass(frozen=True)
@@ -179,20 +177,6 @@ def eval_markdown(report: dict[str, Any]) -> str:
         "- hybrid hit@3 by persona: " + ", ".join(f"{p} {v:.3f}" for p, v in report["persona_hit3"].items()),
     ]
     return "\n".join(lines)
-
-
-def replace_section(path: Path, marker: str, body: str) -> None:
-    """Replace the text between ``<!-- marker:start -->`` and ``<!-- marker:end -->`` (append if absent)."""
-    start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    block = f"{start}\n{body}\n{end}"
-    if start in text and end in text:
-        head, rest = text.split(start, 1)
-        text = head + block + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
 
 
 def run_eval(settings: RetrievalSettings, retriever: Retriever, args: argparse.Namespace) -> int:

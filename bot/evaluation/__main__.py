@@ -25,7 +25,7 @@ from bot.evaluation import rasa_reports as reports
 from bot.evaluation.player import ConversationResult, Score, play
 from bot.evaluation.report import crisis_markdown, dialogue_markdown, fixed_since, score_json
 from bot.evaluation.sets import Part, load_bank, load_conversations
-from retrieval.evaluation import BENCHMARKS, replace_section
+from tools.docs import BENCHMARKS, replace_section
 
 
 @contextmanager
@@ -33,7 +33,7 @@ def _gateway(url: str | None) -> Iterator[str]:
     if url:
         yield url.rstrip("/")
         return
-    from channels.launcher import Stack  # only when no running stack is given: it starts three processes
+    from tools.stack import Stack  # only when no running stack is given: it starts three processes
 
     with tempfile.TemporaryDirectory(prefix="tongxin-eval-") as workdir:
         stack = Stack(Path(workdir))

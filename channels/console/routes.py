@@ -18,8 +18,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from channels.console import auth
 from channels.errors import ApiError, error_body
-from channels.handoff import CONSOLE
-from channels.ratelimit import RateLimiter
+from channels.handoff.service import CONSOLE
 from channels.safety.context import risk_labels
 from channels.safety.privacy import mask_phone, mask_pii
 from channels.store.records import MAX_ROW_ID, StaffRecord, TicketRecord
@@ -28,6 +27,7 @@ from channels.store.store import Store, TicketStateError
 router = APIRouter(prefix="/console")
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
+LOGIN_LIMIT = (5, 1 / 60)  # five tries at once per client and name, then one a minute
 OUTCOMES = ("resolved", "referred_local", "reported_police", "callback_scheduled", "no_response", "other")
 
 
@@ -37,8 +37,6 @@ class LoginRequired(Exception):
 
 
 def install(app: FastAPI) -> None:
-    app.state.login_limiter = RateLimiter(burst=5, per_second=1 / 60)
-
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, exc: LoginRequired) -> Response:
         if exc.page:
@@ -122,7 +120,7 @@ async def login(
     if not cookie_token or cookie_token != csrf_token:
         raise ApiError(403, "csrf", "missing or wrong CSRF token")
     client = request.client.host if request.client else "?"
-    if not request.app.state.login_limiter.allow(f"{client}:{username}"):
+    if not await request.app.state.login_limiter.allow(f"{client}:{username}"):
         return RedirectResponse("/console/login?error=too_many", status_code=303)
     store = _store(request)
     staff = await asyncio.to_thread(store.staff_by_username, username)
@@ -224,8 +222,8 @@ async def queue(request: Request, staff: ApiStaff, closed: bool = False) -> dict
             position += 1
         if _visible(ticket, staff):
             items.append(_list_item(ticket, position if ticket.state == "waiting" else None, names))
-    hub = request.app.state.hub
-    return {"tickets": items, "staff_online": hub.staff_online(), "on_duty": request.app.state.settings.on_duty()}
+    presence = request.app.state.presence
+    return {"tickets": items, "staff_online": await presence.online(), "on_duty": request.app.state.settings.on_duty()}
 
 
 @router.get("/api/tickets/{ticket_id}")
@@ -387,11 +385,11 @@ async def delete_canned(request: Request, canned_id: RowId, staff: Supervisor) -
 @router.get("/events")
 async def events(request: Request, staff: ApiStaff) -> StreamingResponse:
     """Server-sent events: queue changes, new messages and urgent alerts; also marks the staff member on duty."""
-    hub = request.app.state.hub
+    bus, presence = request.app.state.bus, request.app.state.presence
 
     async def stream() -> AsyncIterator[str]:
-        async with hub.subscribe(CONSOLE) as queue:
-            hub.staff_seen(staff.id)
+        async with bus.subscribe(CONSOLE) as queue:
+            await presence.seen(staff.id)
             yield "retry: 3000\n\n"
             while not await request.is_disconnected():
                 try:
@@ -399,7 +397,7 @@ async def events(request: Request, staff: ApiStaff) -> StreamingResponse:
                     yield f"data: {json.dumps(event, ensure_ascii=False)}\n\n"
                 except TimeoutError:
                     yield ": keep-alive\n\n"
-                hub.staff_seen(staff.id)
+                await presence.seen(staff.id)
 
     return StreamingResponse(
         stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}

@@ -1,5 +1,5 @@
 """The learned half of the crisis screen: logistic regression over the m3e sentence vector and character
-n-grams (trained by ``channels/safety/train.py`` with scikit-learn, run here with numpy).
+n-grams (trained by ``tools/crisis_train.py`` with scikit-learn, run here with numpy).
 
 The model lives in ``channels/data/crisis_model.npz`` (weights) and ``crisis_model.json`` (how features are
 made, the training figures); nothing is downloaded, nothing is pickled.

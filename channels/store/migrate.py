@@ -6,9 +6,10 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+_MIGRATION_LOCK = 0x74780001  # gateway processes starting together on PostgreSQL migrate one after another
 
 
 def _config(engine: Engine) -> Config:
@@ -21,6 +22,8 @@ def _config(engine: Engine) -> Config:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     config = _config(engine)
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 

@@ -117,3 +117,15 @@ class AuditLog(Base):
     target_type: Mapped[str] = mapped_column(String(16))
     target_id: Mapped[str] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ChannelKey(Base):
+    """What a channel must find again on any gateway process: a Telegram button's long payload, the numbered
+    menu a user last saw, a WeChat message already taken (and its answer). Kept two days at most."""
+
+    __tablename__ = "channel_keys"
+
+    namespace: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

@@ -12,10 +12,20 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, delete, event, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from channels.store import migrate
-from channels.store.models import AuditLog, CannedReply, Conversation, Message, StaffUser, Ticket, utcnow
+from channels.store.models import (
+    AuditLog,
+    CannedReply,
+    ChannelKey,
+    Conversation,
+    Message,
+    StaffUser,
+    Ticket,
+    utcnow,
+)
 from channels.store.records import (
     PRIORITY_RANK,
     AuditRecord,
@@ -107,6 +117,14 @@ class Store:
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
+    @property
+    def dialect(self) -> str:
+        return str(self.engine.dialect.name)
+
+    def ping(self) -> None:
+        with self.engine.connect() as connection:
+            connection.execute(select(1))
+
     def migrate(self) -> None:
         migrate.upgrade(self.engine)
 
@@ -130,7 +148,7 @@ class Store:
                 s.add(row)
                 try:
                     s.flush()
-                except Exception:  # another request created it at the same moment
+                except IntegrityError:  # another request created it at the same moment
                     s.rollback()
                     row = s.scalar(
                         select(Conversation).where(Conversation.channel == channel, Conversation.sender_id == sender_id)
@@ -282,6 +300,40 @@ class Store:
                 s.execute(delete(Ticket).where(Ticket.conversation_id.in_(ids)))
                 s.execute(delete(Conversation).where(Conversation.id.in_(ids)))
             return [(r.channel, r.sender_id) for r in rows]
+
+    # --- channel keys ---------------------------------------------------------------------
+    def add_key(self, namespace: str, key: str, value: str) -> bool:
+        """Keep ``value`` under (namespace, key) unless something is there already; True when this call did.
+        Every gateway process sees the same keys, so this is how one of them claims a message."""
+        try:
+            with self._session() as s:
+                s.add(ChannelKey(namespace=namespace, key=key, value=value))
+        except IntegrityError:
+            return False
+        return True
+
+    def put_key(self, namespace: str, key: str, value: str) -> None:
+        with self._session() as s:
+            row = s.get(ChannelKey, (namespace, key))
+            if row is None:
+                s.add(ChannelKey(namespace=namespace, key=key, value=value))
+            else:
+                row.value, row.created_at = value, utcnow()
+        # (a concurrent first put of the same key loses with IntegrityError; callers write their own keys)
+
+    def get_key(self, namespace: str, key: str) -> str | None:
+        with self._session() as s:
+            row = s.get(ChannelKey, (namespace, key))
+            return row.value if row is not None else None
+
+    def delete_key(self, namespace: str, key: str) -> None:
+        with self._session() as s:
+            s.execute(delete(ChannelKey).where(ChannelKey.namespace == namespace, ChannelKey.key == key))
+
+    def purge_keys_before(self, cutoff: dt.datetime) -> int:
+        with self._session() as s:
+            result = s.execute(delete(ChannelKey).where(ChannelKey.created_at < cutoff))
+            return int(getattr(result, "rowcount", 0) or 0)
 
     # --- tickets --------------------------------------------------------------------------
     def open_ticket(self, conversation_id: int, priority: str, reason: str, summary: dict[str, Any]) -> TicketRecord:

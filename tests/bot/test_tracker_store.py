@@ -23,7 +23,7 @@ SCENARIO = textwrap.dedent(
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.events import (ActionExecuted, ActiveLoop, BotUttered, SlotSet, UserUttered)
     from bot.tracker_store import WindowedSQLTrackerStore
-    from channels.tracker_eraser import TrackerEraser
+    from channels.store.tracker_eraser import TrackerEraser
 
     db = sys.argv[1]
     domain = Domain.load("bot/domain")

@@ -42,8 +42,8 @@ def gateway_settings(tmp_path: Path, **overrides: Any) -> GatewaySettings:
 
 
 def disabled_channels() -> dict[str, Any]:
-    from channels.telegram import TelegramSettings
-    from channels.wechat import WeChatSettings
+    from channels.adapters.telegram import TelegramSettings
+    from channels.adapters.wechat.settings import WeChatSettings
 
     return {
         "telegram": TelegramSettings(token=None),

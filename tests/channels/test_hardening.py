@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.channels.test_conversation import FakeRasa
+from tests.channels.pipeline.test_conversation import FakeRasa
 
 Make = Callable[..., TestClient]
 

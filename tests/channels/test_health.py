@@ -17,7 +17,10 @@ def refuse(request: httpx.Request) -> httpx.Response:
 def test_all_parts_ready_is_200(make_client: Make) -> None:
     resp = make_client(rasa_reply(), actions_ready).get("/healthz")
     assert resp.status_code == 200
-    assert resp.json() == {"status": "ok", "parts": {"rasa": "ok", "action_server": "ok", "index": "ok"}}
+    assert resp.json() == {
+        "status": "ok",
+        "parts": {"rasa": "ok", "action_server": "ok", "index": "ok", "sqlite": "ok"},
+    }
 
 
 def test_rasa_down_is_503_naming_rasa(make_client: Make) -> None:

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from channels.launcher import Stack
+from tools.stack import Stack
 
 ADMIN_TOKEN = "e2e-admin-token-0123456789"
 

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from channels.launcher import Stack
 from tests.e2e.browser import PHONE, launch_chromium, shot
 from tests.e2e.test_widget_browser import ask, close_notice, open_widget, wait_for_answer
+from tools.stack import Stack
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.slow]
 

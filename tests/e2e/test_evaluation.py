@@ -11,7 +11,7 @@ import pytest
 
 from bot.evaluation.player import Score, play
 from bot.evaluation.sets import load_conversations
-from channels.launcher import Stack
+from tools.stack import Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

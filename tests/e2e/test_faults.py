@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
-from channels.launcher import Stack
 from channels.store.store import Store
-from channels.tracker_eraser import TrackerEraser
+from channels.store.tracker_eraser import TrackerEraser
+from tools.stack import Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -138,7 +138,7 @@ def test_retention_purge_empties_both_stores(faulty: Stack) -> None:
     try:
         assert eraser.count(f"web:{sender}") > 0
         done = subprocess.run(
-            [sys.executable, "-m", "channels.retention", "purge", "--days", "-1", "--json"],
+            [sys.executable, "-m", "channels.store.retention", "purge", "--days", "-1", "--json"],
             env=faulty.env(),
             capture_output=True,
             text=True,

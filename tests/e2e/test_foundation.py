@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from channels.launcher import Stack
+from tools.stack import Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

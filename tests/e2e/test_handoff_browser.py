@@ -10,9 +10,9 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from channels.launcher import Stack
 from channels.store.store import Store
 from tests.e2e.browser import ANSWER_TIMEOUT, DESKTOP, PHONE, launch_chromium, shot
+from tools.stack import Stack
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.slow]
 

@@ -12,8 +12,8 @@ import pytest
 import redis
 from sqlalchemy import create_engine, text
 
-from channels.launcher import Stack, free_port
 from channels.store.store import Store
+from tools.stack import Stack, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -12,8 +12,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 
-from channels.launcher import Stack
 from tests.e2e.browser import ANSWER_TIMEOUT, PHONE, launch_chromium, shot
+from tools.stack import Stack
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.slow]
 

@@ -1,4 +1,4 @@
-"""Load profile for ``python -m channels.loadtest``: families asking policy questions, answering the
+"""Load profile for ``python -m tools.loadtest``: families asking policy questions, answering the
 screening, and (rarely) writing a crisis message. A reply must never be a 5xx or empty."""
 
 from __future__ import annotations

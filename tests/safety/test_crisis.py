@@ -24,10 +24,10 @@ from pathlib import Path
 
 import pytest
 
-from channels.safety import bench
-from channels.safety.bench import Item, evaluate, load_bank, write_section
 from channels.safety.crisis import CrisisScreen, normalise
 from channels.safety.screen import SafetyScreen
+from tools import crisis_bench as bench
+from tools.crisis_bench import Item, evaluate, load_bank, write_section
 
 MAX_FALSE_ALARM_RATE = 0.05
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 from fastapi.testclient import TestClient
 
-from tests.channels.test_conversation import FakeRasa
+from tests.channels.pipeline.test_conversation import FakeRasa
 
 BANK = yaml.safe_load((Path(__file__).parent / "danger_bank.yml").read_text(encoding="utf-8"))
 LINES = ("110", "120", "12355")

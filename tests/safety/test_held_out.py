@@ -21,12 +21,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from channels.safety.bench import Report, evaluate, load_bank
 from channels.safety.context import ContextRules
 from channels.safety.crisis import CrisisScreen, normalise
 from channels.safety.model import RiskModel
 from channels.safety.screen import SafetyScreen
 from tests.safety import test_crisis
+from tools.crisis_bench import Report, evaluate, load_bank
 
 HELD_OUT = Path(__file__).parent / "held_out_bank.yml"
 MIN_RECALL = 0.97

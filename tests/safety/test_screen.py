@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from channels.safety.bench import evaluate, load_bank
 from channels.safety.screen import SafetyScreen
+from tools.crisis_bench import evaluate, load_bank
 
 
 def test_development_bank_in_sample(safety_screen: SafetyScreen) -> None:

@@ -12,7 +12,7 @@ from starlette.routing import Mount
 from channels.console import auth
 from channels.console.__main__ import main as console_cli
 from channels.console.routes import router as console_router
-from tests.channels.test_conversation import FakeRasa, chat
+from tests.channels.pipeline.test_conversation import FakeRasa, chat
 
 Make = Callable[..., TestClient]
 PUBLIC = {("GET", "/console/login"), ("POST", "/console/login")}
