@@ -56,10 +56,11 @@ ENCODER     := $(STAMPS)/encoder/m3e-small
 ENCODER_STAMP := $(STAMPS)/encoder-$(call hash_files,$(APP_INPUTS) encoding/export.py)
 export TONGXIN_RASA_MODEL := $(MODEL)
 
-.PHONY: help setup build index encoder model run test test-fast lint bench nlu-cv loadtest lock clean distclean
+.PHONY: help setup build index encoder model run run-scale test test-fast lint bench nlu-cv loadtest loadtest-scale lock clean distclean
 
 help:
 	@echo "make run    - set up everything (only what changed) and start the assistant at http://$(GATEWAY_HOST):$(GATEWAY_PORT)/"
+	@echo "make run-scale - the scale-out profile: gateway workers, 2 Rasa + 2 action servers, PostgreSQL, Redis"
 	@echo "make test   - set up everything (only what changed) and run the whole test suite"
 	@echo "make bench  - measure retrieval and chat latency (writes docs/benchmarks.md)"
 	@echo "make lint   - ruff + mypy"
@@ -125,6 +126,12 @@ run: build
 	@echo "==> open http://$(GATEWAY_HOST):$(GATEWAY_PORT)/ when all three say they are ready (Ctrl-C stops all)"
 	$(VENV)/bin/honcho start -f Procfile
 
+# The scale-out profile on one machine (PostgreSQL and Redis must be running; ports 5005/5006, 5055/5056, 8000).
+run-scale: build
+	$(PY) -m tools.scale prepare --out var/scale
+	@echo "==> starting 2 action servers, 2 Rasa servers and $${TONGXIN_GATEWAY_WORKERS:-2} gateway workers (Ctrl-C stops all)"
+	$(VENV)/bin/honcho start -f Procfile.scale -e var/scale/env
+
 test: build
 	$(PY) -m ruff check .
 	$(PY) -m mypy
@@ -160,6 +167,10 @@ nlu-cv: setup encoder
 # Bounded load test on loopback (50 users, 2 minutes); not part of `make test`.
 loadtest: build
 	$(PY) -m tools.loadtest --users 50 --duration 2m --write
+
+# The same load test against a running `make run-scale` (start it first, in another terminal).
+loadtest-scale: setup
+	$(PY) -m tools.loadtest --users 50 --duration 2m --url http://$(GATEWAY_HOST):$(GATEWAY_PORT) --label scale --write
 
 # Regenerate the pinned lock files from the top-level requirement files (needs the package index).
 lock:

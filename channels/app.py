@@ -33,7 +33,6 @@ from channels.pipeline.rasa_client import RasaClient
 from channels.pipeline.texts import Texts
 from channels.safety.screen import SafetyScreen, load_screen
 from channels.settings import GatewaySettings, get_settings
-from channels.shared.cache import LiveCache
 from channels.shared.state import open_shared
 from channels.store import retention
 from channels.store.keys import StoreKeys
@@ -67,23 +66,6 @@ def _adapters(app: FastAPI, texts_prompt: str, telegram: Any, wechat: Any) -> li
 
         adapters.append(WeChatAdapter(handler, texts_prompt, wechat))
     return adapters
-
-
-async def _retention_loop(
-    store: Store, eraser: TrackerEraser, days: int, cache: LiveCache, every_s: float = 3600.0
-) -> None:
-    """Hourly, in one gateway process however many run: the first to take the hour's lease purges."""
-    while True:
-        try:
-            if await cache.add("lease:retention", "1", every_s * 0.9):
-                result = await asyncio.to_thread(retention.purge, store, eraser, days)
-                if result["conversations"]:
-                    logger.info(
-                        "retention purge removed %d conversations older than %d days", result["conversations"], days
-                    )
-        except Exception:  # the purge retries next time; serving users is never blocked by it
-            logger.exception("retention purge failed")
-        await asyncio.sleep(every_s)
 
 
 def _stored_secret(path: Path) -> str:
@@ -169,7 +151,7 @@ def create_app(
                 except Exception:  # one platform being unreachable must not take the web chat down
                     logger.exception("channel %s failed to start; the other channels keep running", adapter.name)
             purge = (
-                asyncio.create_task(_retention_loop(store, eraser, settings.retention_days, shared.cache))
+                asyncio.create_task(retention.run_hourly(store, eraser, settings.retention_days, shared.cache))
                 if settings.retention_loop
                 else None
             )

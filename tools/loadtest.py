@@ -1,8 +1,9 @@
-"""``python -m tools.loadtest [--users 50 --duration 2m --write]``: a bounded load test on loopback.
+"""``python -m tools.loadtest [--users 50 --duration 2m] [--url URL --label NAME] [--write]``: a load test.
 
-Starts its own stack on free ports, runs locust headless (tests/load/locustfile.py) with fixed users and
-duration, and reports requests, failures, 5xx, p50/p95 and throughput; then, on the same stack, users who
-never pause, which measures the throughput ceiling of the machine.
+Starts its own stack on free ports (or, with ``--url``, uses a running one such as ``make run-scale``), runs
+locust headless (tests/load/locustfile.py) with fixed users and duration, and reports requests, failures, 5xx,
+p50/p95 and throughput; then, on the same stack, users who never pause, which measures the throughput ceiling
+of the machine.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def _read_csv(path: Path, locust_stderr: str) -> list[dict[str, str]]:
 
 
 def _locust(
-    stack: Stack, workdir: Path, name: str, users: int, duration: str, spawn_rate: int, think: str
+    host: str, workdir: Path, name: str, users: int, duration: str, spawn_rate: int, think: str
 ) -> dict[str, Any]:
     prefix = workdir / name
     done = subprocess.run(
@@ -47,7 +48,7 @@ def _locust(
             "-t",
             duration,
             "--host",
-            stack.gateway,
+            host,
             "--csv",
             str(prefix),
             "--only-summary",
@@ -82,18 +83,24 @@ def _locust(
     return out
 
 
-def run(users: int, duration: str, spawn_rate: int, ceiling_users: int, ceiling_duration: str) -> dict[str, Any]:
+def run(
+    users: int, duration: str, spawn_rate: int, ceiling_users: int, ceiling_duration: str, url: str | None = None
+) -> dict[str, Any]:
     """The bounded test with families' pauses, then (same stack) the ceiling: users who never pause."""
     workdir = Path(tempfile.mkdtemp(prefix="tongxin-load-"))
-    stack = Stack(workdir)
-    stack.start()
+    stack = None if url else Stack(workdir)
+    if stack is not None:
+        stack.start()
+    host = url or (stack.gateway if stack else "")
     try:
-        report = _locust(stack, workdir, "load", users, duration, spawn_rate, "2,4")
+        report = _locust(host, workdir, "load", users, duration, spawn_rate, "2,4")
         if ceiling_users:
-            report["ceiling"] = _locust(stack, workdir, "ceiling", ceiling_users, ceiling_duration, ceiling_users, "0")
-        report["memory_mb"] = stack.memory_mb()
+            report["ceiling"] = _locust(host, workdir, "ceiling", ceiling_users, ceiling_duration, ceiling_users, "0")
+        if stack is not None:
+            report["memory_mb"] = stack.memory_mb()
     finally:
-        stack.stop_all()
+        if stack is not None:
+            stack.stop_all()
     return report
 
 
@@ -147,18 +154,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spawn-rate", type=int, default=10)
     parser.add_argument("--ceiling-users", type=int, default=32, help="users without pauses afterwards (0: skip)")
     parser.add_argument("--ceiling-duration", default="45s")
+    parser.add_argument("--url", help="a running gateway (e.g. make run-scale) instead of a stack of its own")
+    parser.add_argument("--label", default="", help="with --write: the section's name (load-test-<label>)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args(argv)
-    report = run(args.users, args.duration, args.spawn_rate, args.ceiling_users, args.ceiling_duration)
+    report = run(args.users, args.duration, args.spawn_rate, args.ceiling_users, args.ceiling_duration, args.url)
     print(json.dumps(report, indent=1, ensure_ascii=False) if args.json else markdown(report))
     if args.write:
+        marker = "load-test" + (f"-{args.label}" if args.label else "")
+        title = "## Load test" + (f" ({args.label})" if args.label else "")
+        target = f" --url {args.url}" if args.url else ""
+        label = f" --label {args.label}" if args.label else ""
         replace_section(
             BENCHMARKS,
-            "load-test",
-            "## Load test\n\n" + markdown(report) + f"\n\nCommand: `.venv/bin/python -m tools.loadtest "
+            marker,
+            f"{title}\n\n" + markdown(report) + f"\n\nCommand: `.venv/bin/python -m tools.loadtest "
             f"--users {args.users} --duration {args.duration} --ceiling-users {args.ceiling_users} "
-            f"--ceiling-duration {args.ceiling_duration} --write`",
+            f"--ceiling-duration {args.ceiling_duration}{target}{label} --write`",
         )
     phases = [report, *([report["ceiling"]] if "ceiling" in report else [])]
     return 0 if all(p["server_errors"] == 0 and p["total"]["failures"] == 0 for p in phases) else 1

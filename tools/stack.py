@@ -1,4 +1,8 @@
-"""Start the real three processes (action server, Rasa, gateway) on free ports: for end-to-end tests and benchmarks."""
+"""Start the real processes (action server, Rasa, gateway) on free ports: for end-to-end tests and benchmarks.
+
+The default is one of each; the scale-out tests start more of each (``start_actions``/``start_rasa``/
+``start_gateway`` with a name and a port) on PostgreSQL and Redis, given in ``extra_env``.
+"""
 
 from __future__ import annotations
 
@@ -89,23 +93,27 @@ class Stack:
         env.update(self.extra_env)
         return env
 
-    def _spawn(self, name: str, argv: list[str]) -> None:
+    def _spawn(self, name: str, argv: list[str], env: Mapping[str, str] | None = None) -> None:
         self._logs[name] = log = (self.workdir / f"{name}.log").open("ab")
-        self.procs[name] = subprocess.Popen(argv, cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT)
+        self.procs[name] = subprocess.Popen(
+            argv, cwd=ROOT, env={**self.env(), **(env or {})}, stdout=log, stderr=subprocess.STDOUT
+        )
 
-    def start_actions(self) -> None:
-        self._spawn("actions", [str(APP_PY), "-m", "bot.action_server"])
+    def start_actions(self, name: str = "actions", port: int | None = None) -> None:
+        env = {"TONGXIN_ACTION_PORT": str(port or self.action_port)}
+        self._spawn(name, [str(APP_PY), "-m", "bot.action_server"], env)
 
-    def start_rasa(self, name: str = "rasa", port: int | None = None) -> None:
+    def start_rasa(self, name: str = "rasa", port: int | None = None, action_port: int | None = None) -> None:
         overrides: dict[str, Any] = {
             k.removeprefix("TONGXIN_").lower(): v
             for k, v in self.extra_env.items()
             if k.startswith(("TONGXIN_TRACKER", "TONGXIN_LOCK", "TONGXIN_REDIS"))
         }
+        action_url = f"http://127.0.0.1:{action_port}" if action_port else self.action_url
         settings = BotSettings.model_validate(
-            {"action_url": self.action_url, "tracker_sqlite_path": self.workdir / "tracker.db", **overrides}
+            {"action_url": action_url, "tracker_sqlite_path": self.workdir / "tracker.db", **overrides}
         )
-        path = self.workdir / "endpoints.yml"
+        path = self.workdir / f"endpoints-{name}.yml"
         path.write_text(yaml.safe_dump(endpoints(settings)))
         self._spawn(
             name,
@@ -128,8 +136,8 @@ class Stack:
             ],
         )
 
-    def start_gateway(self) -> None:
-        self._spawn("gateway", [str(APP_PY), "-m", "channels"])
+    def start_gateway(self, name: str = "gateway", port: int | None = None) -> None:
+        self._spawn(name, [str(APP_PY), "-m", "channels"], {"TONGXIN_GATEWAY_PORT": str(port or self.gateway_port)})
 
     def start(self, timeout: float = 240.0) -> None:
         self.start_actions()
@@ -164,7 +172,7 @@ class Stack:
         for name in list(self.procs):
             self.stop(name)
 
-    def wait_healthy(self, timeout: float = 240.0) -> None:
+    def wait_healthy(self, timeout: float = 240.0, gateway: str | None = None) -> None:
         deadline = time.monotonic() + timeout
         last = ""
         while time.monotonic() < deadline:
@@ -172,7 +180,7 @@ class Stack:
                 if proc.poll() is not None:
                     raise RuntimeError(f"{name} exited ({proc.returncode}):\n{self.log_tail(name)}")
             try:
-                resp = httpx.get(f"{self.gateway}/healthz", timeout=3)
+                resp = httpx.get(f"{gateway or self.gateway}/healthz", timeout=3)
                 if resp.status_code == 200:
                     return
                 last = resp.text
@@ -192,7 +200,7 @@ class Stack:
         text = path.read_text(errors="replace") if path.exists() else ""
         return f"--- {name} ---\n" + "\n".join(text.splitlines()[-lines:])
 
-    def create_staff(self, username: str, password: str, role: str = "staff") -> None:
+    def create_staff(self, username: str, password: str, role: str = "staff", database_url: str | None = None) -> None:
         subprocess.run(
             [
                 str(APP_PY),
@@ -205,7 +213,7 @@ class Stack:
                 role,
                 "--password-stdin",
                 "--database-url",
-                f"sqlite:///{self.workdir / 'gateway.db'}",
+                database_url or f"sqlite:///{self.workdir / 'gateway.db'}",
             ],
             input=password + "\n",
             text=True,

@@ -1,20 +1,25 @@
 """Retention: conversations not seen for ``TONGXIN_RETENTION_DAYS`` are deleted from both stores.
 
-The gateway runs :func:`purge` hourly; ``python -m channels.store.retention purge [--days N]`` runs it once.
+The gateway runs :func:`purge` hourly (:func:`run_hourly`, in one process of many);
+``python -m channels.store.retention purge [--days N]`` runs it once.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import datetime as dt
 import json
+import logging
 import sys
 
 from bot.settings import BotSettings
 from channels.settings import GatewaySettings
+from channels.shared.cache import LiveCache
 from channels.store.store import Store
 from channels.store.tracker_eraser import TrackerEraser
 
+logger = logging.getLogger(__name__)
 KEYS_KEPT = dt.timedelta(days=2)  # a button or menu older than this is stale anyway
 
 
@@ -28,6 +33,23 @@ def purge(store: Store, eraser: TrackerEraser, days: float, now: dt.datetime | N
         eraser.erase(f"{channel}:{sender}")
     trackers = eraser.purge_before(cutoff)
     return {"conversations": len(removed), "trackers": trackers}
+
+
+async def run_hourly(
+    store: Store, eraser: TrackerEraser, days: int, cache: LiveCache, every_s: float = 3600.0
+) -> None:
+    """Hourly, in one gateway process however many run: the first to take the hour's lease purges."""
+    while True:
+        try:
+            if await cache.add("lease:retention", "1", every_s * 0.9):
+                result = await asyncio.to_thread(purge, store, eraser, days)
+                if result["conversations"]:
+                    logger.info(
+                        "retention purge removed %d conversations older than %d days", result["conversations"], days
+                    )
+        except Exception:  # the purge retries next time; serving users is never blocked by it
+            logger.exception("retention purge failed")
+        await asyncio.sleep(every_s)
 
 
 def main(argv: list[str] | None = None) -> int:

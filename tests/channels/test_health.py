@@ -39,3 +39,18 @@ def test_index_still_loading_is_503(make_client: Make) -> None:
 
     resp = make_client(rasa_reply(), loading).get("/healthz")
     assert resp.status_code == 503 and resp.json()["failing"] == ["index"]
+
+
+def test_with_two_rasa_servers_one_down_is_still_ok_and_listed(make_client: Make) -> None:
+    answer = rasa_reply({"text": "您好"})
+
+    def half_down(request: httpx.Request) -> httpx.Response:
+        return refuse(request) if request.url.host == "rasa-a" else answer(request)
+
+    client = make_client(half_down, actions_ready, rasa_urls="http://rasa-a:5005,http://rasa-b:5005")
+    body = client.get("/healthz").json()
+    assert body["status"] == "ok" and body["parts"]["rasa"] == "ok"
+    assert body["servers"]["rasa"][0].startswith("down") and body["servers"]["rasa"][1] == "ok"
+    # and a conversation whose own server is the one down is answered by the other
+    replies = client.post("/api/chat", json={"sender_id": "health-two-servers-01", "text": "你好"}).json()
+    assert replies["replies"][0]["text"] == "您好"

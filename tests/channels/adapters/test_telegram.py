@@ -21,6 +21,9 @@ from channels.adapters.telegram import (
     split_text,
 )
 from channels.pipeline.messages import BotTurn, Button, CitationOut, InboundMessage, Reply
+from channels.shared.cache import LocalCache
+from channels.store.keys import StoreKeys
+from channels.store.store import Store
 from tests.channels.adapters.fake_telegram import (
     MEDIA,
     TOKEN,
@@ -237,6 +240,31 @@ async def test_a_long_payload_gets_a_short_key_that_maps_back(fake: FakeTelegram
     assert len(payload.encode()) > MAX_CALLBACK_BYTES >= len(data.encode())
     assert turns.texts == ["你好", payload]
     assert fake.calls_to("sendMessage")[-1]["text"] == TEXTS.button_expired
+
+
+async def test_a_button_minted_by_one_gateway_process_works_on_another(fake: FakeTelegram, database_url: str) -> None:
+    """Two adapters on two connections to one store, as two gateway processes: the long payload's key and the
+    numbered menu kept by the first are found by the second."""
+    payload = '/inform{"situation": "父母一方服刑在押、另一方失联，孩子由祖父母照顾"}'
+    minting = FakeTurns(Reply(text="请选择", buttons=[Button(title="是这种情况", payload=payload)]))
+    other = FakeTurns()
+    stores = [Store(database_url), Store(database_url)]
+    stores[0].migrate()
+    adapters = [TelegramAdapter(turns, PROMPT, settings_for(fake)) for turns in (minting, other)]
+    for adapter, store in zip(adapters, stores, strict=True):
+        adapter.attach(StoreKeys(store), LocalCache())
+        await adapter.start()
+    try:
+        async with client_for(adapters[0]) as first, client_for(adapters[1]) as second:
+            await post(first, text_update(CHAT, "你好"))
+            [(_, data)] = keyboard(fake.calls_to("sendMessage")[0])
+            await post(second, text_update(CHAT, "1"))
+            await post(second, callback_update(CHAT, data))
+    finally:
+        for adapter, store in zip(adapters, stores, strict=True):
+            await adapter.stop()
+            store.close()
+    assert other.texts == [payload, payload]
 
 
 async def test_a_typed_number_picks_the_last_buttons_sent_to_that_chat(

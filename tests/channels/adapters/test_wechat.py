@@ -22,6 +22,8 @@ from channels.adapters.wechat.message import WeChatMessage, parse
 from channels.adapters.wechat.settings import WeChatSettings, WeChatTexts
 from channels.adapters.wechat.text import MAX_TEXT_BYTES, pack
 from channels.pipeline.messages import BotTurn, Button, CitationOut, InboundMessage, Reply
+from channels.shared.cache import LocalCache
+from channels.store.keys import MemoryKeys
 from tests.channels.adapters.fake_wechat import FakeWeChatApi
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "wechat"
@@ -632,3 +634,36 @@ async def test_default_http_client_is_opened_in_start_and_closed_in_stop(wechat_
     finally:
         await adapter.stop()
     assert len(wechat_api.sent) == 1
+
+
+# -- several gateway processes -------------------------------------------------------------------------
+
+
+async def test_processes_share_one_access_token_fetched_once(make: Make, wechat_api: FakeWeChatApi) -> None:
+    cache, keys = LocalCache(), MemoryKeys()  # what Redis and the store are to several processes
+    adapters = [(await make())[0] for _ in range(3)]
+    for adapter in adapters:
+        adapter.attach(keys, cache)
+    await asyncio.gather(*(a.push(OPENID, [Reply(text=f"第{i}条")]) for i, a in enumerate(adapters)))
+    assert len(wechat_api.token_calls) == 1 and len(wechat_api.sent) == 3
+    wechat_api.invalidate_token()  # one process finds it refused: one new token, which the others then use
+    await adapters[0].push(OPENID, [Reply(text="四")])
+    await adapters[1].push(OPENID, [Reply(text="五")])
+    assert len(wechat_api.token_calls) == 2 and len(wechat_api.sent) == 5
+
+
+async def test_a_retry_reaching_another_process_is_answered_once(make: Make, wechat_api: FakeWeChatApi) -> None:
+    keys = MemoryKeys()  # the store both processes use
+    turns = FakeTurns(Reply(text="答复"), delay=0.5)
+    (first, client_a), (second, client_b) = await make(turns), await make(turns)
+    for adapter in (first, second):
+        adapter.attach(keys, LocalCache())
+    xml = text_xml("什么是事实无人抚养儿童", 777)
+    original = asyncio.create_task(client_a.post("/wechat", params=signed(), content=xml))
+    await asyncio.sleep(0.1)
+    retry = await client_b.post("/wechat", params=signed(), content=xml)
+    responses = [await original, retry]
+    await asyncio.sleep(0.2)
+    passive = [r for r in responses if r.text != "success"]
+    assert len(turns.messages) == 1  # handled by one process
+    assert len(passive) + len(wechat_api.sent) == 1  # and answered once

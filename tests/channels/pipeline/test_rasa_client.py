@@ -104,3 +104,29 @@ async def test_a_message_rasa_never_saw_is_sent_again_once() -> None:
         messages = await RasaClient(http, timeout=0.1, recovery_s=2.5).send("web:u1", "你好")
     assert len(posts) == 2 and posts[0] == posts[1]  # the same message id both times
     assert messages == [{"text": "您好"}]
+
+
+async def test_each_conversation_keeps_its_server_and_fails_over_when_it_is_down() -> None:
+    seen: dict[str, list[str]] = {"a": [], "b": []}
+    down: set[str] = set()
+
+    def server(name: str) -> httpx.MockTransport:
+        def handler(request: httpx.Request) -> httpx.Response:
+            if name in down:
+                raise httpx.ConnectError("refused", request=request)
+            seen[name].append(json.loads(request.content)["sender"])
+            return httpx.Response(200, json=[{"text": name}])
+
+        return httpx.MockTransport(handler)
+
+    async with (
+        httpx.AsyncClient(base_url="http://a", transport=server("a")) as a,
+        httpx.AsyncClient(base_url="http://b", transport=server("b")) as b,
+    ):
+        rasa = RasaClient([a, b], timeout=1)
+        senders = [f"web:user-{i}" for i in range(20)]
+        first = [(await rasa.send(s, "你好"))[0]["text"] for s in senders]
+        again = [(await rasa.send(s, "还在吗"))[0]["text"] for s in senders]
+        assert first == again and set(first) == {"a", "b"}  # spread over both, each conversation stays put
+        down.add("a")
+        assert {(await rasa.send(s, "再问一句"))[0]["text"] for s in senders} == {"b"}

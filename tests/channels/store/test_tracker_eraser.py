@@ -62,3 +62,4 @@ def test_an_unreachable_store_is_an_error() -> None:
     with pytest.raises(TrackerStoreUnreachable, match="cannot be reached"):
         eraser.erase("web:a")
     eraser.close()
+
