@@ -277,9 +277,16 @@ class Store:
         """Delete the conversation, its messages and its tickets (a user's "删除我的记录"); returns how many
         messages went."""
         with self._session() as s:
+            row = s.get(Conversation, conversation_id)
             messages = s.execute(delete(Message).where(Message.conversation_id == conversation_id))
             s.execute(delete(Ticket).where(Ticket.conversation_id == conversation_id))
             s.execute(delete(Conversation).where(Conversation.id == conversation_id))
+            if row is not None:  # the numbered menu the user last saw names them too
+                s.execute(
+                    delete(ChannelKey).where(
+                        ChannelKey.namespace == "menu", ChannelKey.key == f"{row.channel}:{row.sender_id}"
+                    )
+                )
             return int(getattr(messages, "rowcount", 0) or 0)
 
     def purge_before(self, cutoff: dt.datetime) -> list[tuple[str, str]]:

@@ -106,7 +106,7 @@
   if (window.TX_PAGE === "queue") { renderQueue(); live(() => renderQueue()); setInterval(renderQueue, 30000); }
   if (window.TX_PAGE === "ticket") {
     const id = document.querySelector("[data-ticket]").dataset.ticket;
-    renderTicket(id); live(() => renderTicket(id));
+    renderTicket(id); live(() => renderTicket(id)); setInterval(() => renderTicket(id), 30000);  // if live events drop
     document.getElementById("canned").addEventListener("change", (e) => { if (e.target.value) document.getElementById("reply-text").value = e.target.value; });
     document.getElementById("take").addEventListener("click", async () => { await api("/console/api/tickets/" + id + "/take", {}); renderTicket(id); });
     document.getElementById("reply-form").addEventListener("submit", async (e) => {

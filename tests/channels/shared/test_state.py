@@ -7,7 +7,10 @@ import asyncio
 
 import pytest
 import redis
+from redis.asyncio import Redis
 
+from channels.shared.presence import RedisPresence
+from channels.shared.ratelimit import RedisRateLimiter
 from channels.shared.state import SharedState, open_shared
 from tests.channels.shared.conftest import unique
 
@@ -70,3 +73,13 @@ async def test_redis_down_is_said_at_start_not_later() -> None:
     with pytest.raises(redis.ConnectionError):
         async with open_shared("redis://127.0.0.1:1/0"):
             pass
+
+
+async def test_redis_lost_while_running_never_refuses_a_message_nor_promises_staff() -> None:
+    gone = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)  # as if Redis went away
+    try:
+        assert await RedisRateLimiter(gone, "chat", 1, 0.01).allow("web:u1") is True
+        await RedisPresence(gone).seen(1)  # logged, not raised: the console stays open
+        assert await RedisPresence(gone).online() == 0
+    finally:
+        await gone.aclose()

@@ -37,3 +37,11 @@ async def test_memory_keys_behave_the_same() -> None:
     await keys.put("n", "b", "2")
     await keys.put("n", "c", "3")  # bounded: the oldest goes
     assert await keys.get("n", "a") is None and await keys.get("n", "c") == "3"
+
+
+def test_deleting_a_conversation_deletes_the_menu_that_names_its_user(store: Store) -> None:
+    conversation = store.conversation("telegram", "55001")
+    store.put_key("menu", "telegram:55001", '[{"title": "是", "payload": "/affirm"}]')
+    store.put_key("menu", "telegram:55002", "[]")
+    store.delete_conversation(conversation.id)
+    assert store.get_key("menu", "telegram:55001") is None and store.get_key("menu", "telegram:55002") == "[]"
