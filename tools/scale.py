@@ -23,6 +23,9 @@ from sqlalchemy.engine import make_url
 from bot.endpoints import endpoints
 from bot.settings import BotSettings
 
+# The ports Procfile.scale starts the two Rasa servers and the two action servers on.
+RASA_PORTS, ACTION_PORTS = ("5005", "5006"), ("5055", "5056")
+
 
 def create_database(admin_url: str, name: str) -> bool:
     """Create database ``name`` unless it exists; True when it was created."""
@@ -44,9 +47,7 @@ def prepare(out: Path, env: dict[str, str]) -> dict[str, object]:
     tracker_db, gateway_db = env["TRACKER_DB"], env["GATEWAY_DB"]
     created = [name for name in (tracker_db, gateway_db) if create_database(admin, name)]
     redis_host, redis_port = env["REDIS_HOST"], env["REDIS_PORT"]
-    rasa_ports, action_ports = env["RASA_PORTS"].split(","), env["ACTION_PORTS"].split(",")
-    if len(rasa_ports) != 2 or len(action_ports) != 2:
-        raise ValueError("SCALE_RASA_PORTS and SCALE_ACTION_PORTS name two ports each (Procfile.scale runs two)")
+    rasa_ports, action_ports = RASA_PORTS, ACTION_PORTS
     shared = {
         "TONGXIN_TRACKER_STORE": "postgresql",
         "TONGXIN_TRACKER_PG_HOST": pg_host,
@@ -105,11 +106,9 @@ def main(argv: list[str] | None = None) -> int:
         "REDIS_HOST": "127.0.0.1",
         "REDIS_PORT": "6379",
         "REDIS_DB": "2",
-        "RASA_PORTS": "5005,5006",
-        "ACTION_PORTS": "5055,5056",
         "WORKERS": "2",
     }
-    env = {k: os.environ.get(f"SCALE_{k}", v) for k, v in defaults.items()}
+    env = {k: os.environ.get(f"SCALE_{k}", v) for k, v in defaults.items()}  # e.g. SCALE_PG_HOST
     env["WORKERS"] = os.environ.get("TONGXIN_GATEWAY_WORKERS", env["WORKERS"])
     try:
         result = prepare(args.out, env)
