@@ -19,7 +19,8 @@ def citations(body: dict[str, Any]) -> list[dict[str, Any]]:
 def test_health_is_ok_with_all_parts(stack: Stack) -> None:
     resp = httpx.get(f"{stack.gateway}/healthz", timeout=10)
     assert resp.status_code == 200
-    assert resp.json()["parts"] == {"rasa": "ok", "action_server": "ok", "index": "ok"}
+    # The default profile: its store is SQLite, and neither PostgreSQL nor Redis is among its parts.
+    assert resp.json()["parts"] == {"rasa": "ok", "action_server": "ok", "index": "ok", "sqlite": "ok"}
 
 
 def test_policy_question_gets_a_cited_answer(stack: Stack) -> None:
