@@ -150,11 +150,7 @@ def create_app(
                     await adapter.start()
                 except Exception:  # one platform being unreachable must not take the web chat down
                     logger.exception("channel %s failed to start; the other channels keep running", adapter.name)
-            purge = (
-                asyncio.create_task(retention.run_hourly(store, eraser, settings.retention_days, shared.cache))
-                if settings.retention_loop
-                else None
-            )
+            purge = asyncio.create_task(retention.run_hourly(store, eraser, settings.retention_days, shared.cache))
             logger.info(
                 "gateway ready on http://%s:%s/ (channels: %s; shared state: %s; Rasa servers: %d)",
                 settings.gateway_host,
@@ -166,10 +162,9 @@ def create_app(
             try:
                 yield
             finally:
-                if purge is not None:
-                    purge.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await purge
+                purge.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await purge
                 for adapter in adapters:
                     await adapter.stop()
                 eraser.close()

@@ -49,8 +49,6 @@ class GatewaySettings(BaseSettings):
     screen_threads: int = Field(SCREEN_THREADS, ge=1, le=8)
 
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'gateway.db'}"
-    # Run the hourly retention purge in this process (under a lease, so that one process of many runs it).
-    retention_loop: bool = True
     retention_days: int = Field(180, ge=1)
     rate_burst: int = Field(8, ge=1)
     rate_per_second: float = Field(0.5, gt=0)
@@ -106,11 +104,11 @@ class GatewaySettings(BaseSettings):
 
     @property
     def rasa_servers(self) -> list[str]:
-        return [u.strip() for u in (self.rasa_urls or self.rasa_url).split(",") if u.strip()]
+        return _urls(self.rasa_urls or self.rasa_url)
 
     @property
     def action_servers(self) -> list[str]:
-        return [u.strip() for u in (self.action_urls or self.action_url).split(",") if u.strip()]
+        return _urls(self.action_urls or self.action_url)
 
     def on_duty(self, now: dt.datetime | None = None) -> bool:
         local = (now or dt.datetime.now(dt.UTC)).astimezone(ZoneInfo(self.timezone))
@@ -123,6 +121,10 @@ class GatewaySettings(BaseSettings):
         h1, m1, h2, m2 = (int(g) for g in match.groups())
         minutes = local.hour * 60 + local.minute
         return local.isoweekday() in days and h1 * 60 + m1 <= minutes < h2 * 60 + m2
+
+
+def _urls(value: str) -> list[str]:
+    return [u.strip() for u in value.split(",") if u.strip()]
 
 
 @lru_cache(maxsize=1)

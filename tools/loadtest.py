@@ -91,7 +91,8 @@ def run(
     stack = None if url else Stack(workdir)
     if stack is not None:
         stack.start()
-    host = url or (stack.gateway if stack else "")
+        url = stack.gateway
+    host = str(url)
     try:
         report = _locust(host, workdir, "load", users, duration, spawn_rate, "2,4")
         if ceiling_users:

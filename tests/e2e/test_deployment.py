@@ -56,14 +56,16 @@ def site_for_test(workdir: Path, gateway_port: int, https_port: int, http_port: 
     return conf
 
 
-HTTP_PORT: dict[str, int] = {}
+@pytest.fixture(scope="module")
+def http_port() -> int:
+    return free_port()  # the proxy's plain-HTTP port (it only redirects)
 
 
 @pytest.fixture(scope="module")
-def proxied(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def proxied(stack: Stack, http_port: int, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     workdir = tmp_path_factory.mktemp("nginx")
-    https_port, HTTP_PORT["port"] = free_port(), free_port()
-    conf = site_for_test(workdir, stack.gateway_port, https_port, HTTP_PORT["port"])
+    https_port = free_port()
+    conf = site_for_test(workdir, stack.gateway_port, https_port, http_port)
     argv = [NGINX, "-p", str(workdir), "-c", str(conf)]
     checked = subprocess.run([*argv, "-t", "-g", f"pid {workdir}/nginx.pid;"], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr  # the shipped site passes nginx's own check
@@ -83,8 +85,8 @@ def proxied(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         proc.wait(10)
 
 
-def test_http_is_sent_to_https_and_health_is_answered_through_the_proxy(proxied: str) -> None:
-    plain = httpx.get(f"http://127.0.0.1:{HTTP_PORT['port']}/healthz", timeout=10)
+def test_http_is_sent_to_https_and_health_is_answered_through_the_proxy(proxied: str, http_port: int) -> None:
+    plain = httpx.get(f"http://127.0.0.1:{http_port}/healthz", timeout=10)
     assert plain.status_code == 301 and plain.headers["location"].startswith("https://")
     health = httpx.get(f"{proxied}/healthz", verify=False, timeout=10)
     assert health.status_code == 200 and health.json()["status"] == "ok"

@@ -17,7 +17,7 @@ import struct
 import time
 from collections import OrderedDict
 from collections.abc import Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 from xml.parsers.expat import ExpatError
 
@@ -53,7 +53,7 @@ class _Local:
     """A message this process took: its answer is being prepared here."""
 
     task: asyncio.Task[list[str]]
-    sent: bool = field(default=False)
+    sent: bool = False
 
 
 class WeChatAdapter(ChannelAdapter):
