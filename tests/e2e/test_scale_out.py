@@ -121,9 +121,13 @@ def scaled(tmp_path_factory: pytest.TempPathFactory, databases: tuple[str, str])
             gateways = [f"http://127.0.0.1:{port}" for port in gateway_ports]
             for url in gateways:
                 stack.wait_healthy(300, gateway=url)
-            for url in gateways:  # every server, not only one of each, is ready
-                servers = httpx.get(f"{url}/healthz", timeout=10).json()["servers"]
-                assert servers == {"rasa": ["ok", "ok"], "action_server": ["ok", "ok"]}, servers
+            # /healthz is ok once one server of each kind is; the tests need every server ready.
+            ready = {"rasa": ["ok", "ok"], "action_server": ["ok", "ok"]}
+            deadline, servers = time.monotonic() + 300, {}
+            while time.monotonic() < deadline and servers != ready:
+                servers = httpx.get(f"{gateways[0]}/healthz", timeout=10).json()["servers"]
+                time.sleep(1)
+            assert servers == ready, servers
             url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{gateway_db}"
             stack.create_staff("scale_staff", PASSWORD, database_url=url)
             yield Scaled(stack, gateways, rasa_ports, gateway_db, telegram, wechat)
